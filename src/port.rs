@@ -1,0 +1,140 @@
+//! The port: the only calls the core makes to the outside world, and the plain types they carry.
+//!
+//! Two adapters implement it: `github` (REST through octocrab) and `local_git` (a repository on
+//! disk). The trait is synchronous on purpose: the core has no async runtime, and mutating
+//! requests are sent one at a time anyway (DESIGN §6.2). An adapter that needs async keeps its
+//! runtime to itself.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::error::Result;
+
+/// What a ref points at directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A lightweight tag: the ref is the commit.
+    Commit,
+    /// An annotated tag: the ref is a tag object that must be peeled.
+    Tag,
+}
+
+/// A tag ref as listed, before any peeling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRef {
+    /// Name without `refs/tags/`.
+    pub name: String,
+    /// The sha the ref points at (a tag object or a commit).
+    pub object: String,
+    pub kind: ObjectKind,
+    /// Filled in when the backend learns it for free while listing (the local backend does).
+    pub peeled: Option<Peeled>,
+}
+
+/// What a tag stands for, after peeling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peeled {
+    pub commit: String,
+    /// Tag date (DESIGN §11.7): the tagger date of an annotated tag, the committer date of a
+    /// lightweight tag's commit. `None` until someone needs it.
+    pub date: Option<DateTime<FixedOffset>>,
+    /// The annotated tag's message (the audit record of a deploy tag); `None` if lightweight.
+    pub message: Option<String>,
+}
+
+/// The release flags the strategies read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub tag_name: String,
+    pub draft: bool,
+    pub prerelease: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    pub full_name: String,
+    pub default_branch: String,
+    /// `permissions.push` where the backend reports it.
+    pub can_push: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowInfo {
+    pub id: u64,
+    /// `.github/workflows/deploy.yml`
+    pub path: String,
+    /// `active`, `disabled_manually`, …
+    pub state: String,
+}
+
+/// Create or move a deploy tag to `commit`, as an annotated tag carrying `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagWrite {
+    pub repo: String,
+    /// Deploy tag name without `refs/tags/`.
+    pub name: String,
+    pub commit: String,
+    pub message: String,
+    /// `true` when the ref exists and must be force-updated; `false` to create it.
+    pub exists: bool,
+}
+
+/// Start one redeploy: a workflow dispatch on GitHub, the service's `command` locally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchRequest {
+    pub repo: String,
+    pub service: String,
+    pub workflow: String,
+    pub git_ref: String,
+    pub inputs: BTreeMap<String, String>,
+    pub command: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchOutcome {
+    pub run_id: Option<u64>,
+    pub run_url: Option<String>,
+    /// Something the report should say (for example "no command declared").
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    GitHub,
+    LocalGit,
+}
+
+pub trait Backend {
+    fn kind(&self) -> BackendKind;
+
+    /// Default branch and reachability of a repository (`owner/name`).
+    fn repo_info(&self, repo: &str) -> Result<RepoInfo>;
+
+    /// Every tag whose name starts with `prefix` (may be empty: all tags).
+    fn list_tags(&self, repo: &str, prefix: &str) -> Result<Vec<TagRef>>;
+
+    /// One tag by exact name, `None` if it does not exist.
+    fn get_tag(&self, repo: &str, name: &str) -> Result<Option<TagRef>>;
+
+    /// Follows an annotated tag to its commit (with tagger date and message); for a lightweight
+    /// tag returns the commit with no date.
+    fn peel(&self, repo: &str, tag: &TagRef) -> Result<Peeled>;
+
+    /// The committer date of a commit (the tag date of a lightweight tag).
+    fn commit_date(&self, repo: &str, sha: &str) -> Result<DateTime<FixedOffset>>;
+
+    /// The repository's releases; `None` when the backend has no notion of releases.
+    fn releases(&self, repo: &str) -> Result<Option<Vec<Release>>>;
+
+    /// A file's text at a ref; `None` if the file does not exist there.
+    fn read_file(&self, repo: &str, path: &str, git_ref: &str) -> Result<Option<String>>;
+
+    /// A workflow by file name or numeric id; `None` if it does not exist.
+    fn workflow(&self, repo: &str, workflow: &str) -> Result<Option<WorkflowInfo>>;
+
+    /// Writes the deploy tag; returns the sha the ref points at afterwards.
+    fn write_tag(&self, write: &TagWrite) -> Result<String>;
+
+    fn dispatch(&self, request: &DispatchRequest) -> Result<DispatchOutcome>;
+}

@@ -4,6 +4,8 @@
 
 pub mod error;
 pub mod graph;
+pub mod strategy;
+pub mod version;
 pub mod manifest;
 pub mod port;
 pub mod template;

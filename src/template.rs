@@ -185,7 +185,7 @@ impl Template {
     /// Used to fix `{service}`/`{environment}` in a tag template before matching.
     pub fn partially_render(&self, values: &Values) -> Template {
         let mut segments: Vec<Segment> = Vec::new();
-        let mut push_literal = |segments: &mut Vec<Segment>, text: &str| {
+        let push_literal = |segments: &mut Vec<Segment>, text: &str| {
             if let Some(Segment::Literal(l)) = segments.last_mut() {
                 l.push_str(text);
             } else if !text.is_empty() {

@@ -2,10 +2,17 @@
 //! dependency order. The pure core (manifest, template, version, strategy, graph, plan) computes
 //! the whole plan as a value; `execute` applies it through the `port::Backend` trait.
 
+pub mod cli;
 pub mod error;
+pub mod execute;
 pub mod graph;
-pub mod strategy;
-pub mod version;
+pub mod history;
+pub mod local_git;
 pub mod manifest;
+pub mod plan;
 pub mod port;
+pub mod preflight;
+pub mod report;
+pub mod strategy;
 pub mod template;
+pub mod version;

@@ -93,3 +93,19 @@ pub struct Problem {
     pub line: Option<usize>,
     pub message: String,
 }
+
+/// Placeholder until the manifest parser lands.
+pub fn parse(_text: &str, path: &str) -> Result<Manifest, Vec<Problem>> {
+    Err(vec![Problem {
+        key: String::new(),
+        line: None,
+        message: format!("{path}: parser not built yet"),
+    }])
+}
+
+pub fn problems_to_error(_path: &str, problems: &[Problem]) -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::Kind::Manifest,
+        problems.first().map(|p| p.message.clone()).unwrap_or_default(),
+    )
+}

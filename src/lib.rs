@@ -2,8 +2,11 @@
 //! dependency order. The pure core (manifest, template, version, strategy, graph, plan) computes
 //! the whole plan as a value; `execute` applies it through the `port::Backend` trait.
 
+pub mod comment;
 pub mod error;
 pub mod graph;
 pub mod manifest;
 pub mod port;
+pub mod runner;
 pub mod template;
+pub mod workflow;

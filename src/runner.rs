@@ -436,13 +436,13 @@ mod tests {
             ("INPUT_DRY-RUN", "false"),
             ("INPUT_DRY_RUN", "true"),
         ]));
-        assert_eq!(i.bool("dry-run", true).unwrap(), false);
+        assert!(!i.bool("dry-run", true).unwrap());
         // The runner's spelling wins even when it is empty: empty means the default.
         let i = Inputs::from_env(&env(&[("INPUT_DRY-RUN", ""), ("INPUT_DRY_RUN", "true")]));
-        assert_eq!(i.bool("dry-run", false).unwrap(), false);
+        assert!(!i.bool("dry-run", false).unwrap());
         // Alone, the underscore spelling is honoured.
         let i = Inputs::from_env(&env(&[("INPUT_DRY_RUN", "true")]));
-        assert_eq!(i.bool("dry-run", false).unwrap(), true);
+        assert!(i.bool("dry-run", false).unwrap());
         assert_eq!(i.get("dry_run"), Some("true"));
         let i = Inputs::from_env(&env(&[("INPUT_MIN_PERMISSION", "admin")]));
         assert_eq!(i.get("min-permission"), Some("admin"));
@@ -692,5 +692,72 @@ mod tests {
     #[test]
     fn random_tokens_differ() {
         assert_ne!(random_token(), random_token());
+    }
+
+    /// Deterministic pseudo-random strings over an alphabet of the grammar's own pieces and
+    /// multi-byte characters: nothing may panic.
+    fn odd_inputs() -> Vec<String> {
+        let pieces = [
+            "/rollback",
+            " ",
+            "\n",
+            "\r",
+            "\t",
+            "in",
+            "to",
+            "back",
+            "plan",
+            "help",
+            "api",
+            "1.2.3",
+            "é",
+            "ａ",
+            "\u{feff}",
+            "::",
+            "##[",
+            "<<",
+            "=",
+            "${{",
+            "}}",
+            "inputs.",
+            "rollback_id",
+            ":",
+            "-",
+            "[",
+            "]",
+            "{",
+            "}",
+            "0",
+            "`",
+            "$(",
+            "EOF",
+            "\u{1F680}",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        (0..3000)
+            .map(|_| {
+                let mut s = String::new();
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                for k in 0..(seed % 12) {
+                    let idx = ((seed >> (k * 5)) as usize) % pieces.len();
+                    s.push_str(pieces[idx]);
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn never_panics_and_always_round_trips() {
+        for s in odd_inputs() {
+            let _ = parse_output_file(&s);
+            let _ = parse_output_file_crlf(&s);
+            assert!(!runner_sees_command(&neutralize_line(&s)), "{s:?}");
+            let out = format_output("v", &s);
+            assert_eq!(parse_output_file(&out).unwrap()["v"], s);
+            assert!(!escape_data(&s).contains(['\r', '\n']));
+        }
     }
 }

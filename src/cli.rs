@@ -17,7 +17,11 @@ use crate::report::{self, Format, GraphFormat};
 use crate::strategy::Strategy;
 
 #[derive(Debug, Parser)]
-#[command(name = "rollback", version, about = "Roll a service back to an earlier version and redeploy its dependents, in dependency order")]
+#[command(
+    name = "rollback",
+    version,
+    about = "Roll a service back to an earlier version and redeploy its dependents, in dependency order"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub common: Common,
@@ -170,7 +174,10 @@ pub struct Output {
 
 impl Output {
     fn ok(stdout: String) -> Self {
-        Output { stdout, error: None }
+        Output {
+            stdout,
+            error: None,
+        }
     }
 
     pub fn exit_code(&self) -> i32 {
@@ -213,7 +220,11 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
             let m = load_manifest(&cli.common, env, Some(backend.as_ref()))?;
             let request = request_from(&p, true, None, env)?;
             let plan = make_plan(&m, &request, backend.as_ref(), &cli.common, env)?;
-            Ok(Output::ok(report::render(&plan, format_of(p.format), false)))
+            Ok(Output::ok(report::render(
+                &plan,
+                format_of(p.format),
+                false,
+            )))
         }
         Command::Apply(a) => {
             let _timeout = parse_timeout(a.timeout.as_deref())?;
@@ -240,7 +251,14 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
         Command::History(h) => {
             let backend = open_backend(&cli.common, env)?;
             let m = load_manifest(&cli.common, env, Some(backend.as_ref()))?;
-            history(&m, &h, backend.as_ref(), &cli.common, env, cli.common.verbose)
+            history(
+                &m,
+                &h,
+                backend.as_ref(),
+                &cli.common,
+                env,
+                cli.common.verbose,
+            )
         }
         Command::Action => Err(Error::usage(
             "`rollback action` runs inside GitHub Actions and is not built yet",
@@ -333,18 +351,35 @@ fn open_backend(common: &Common, env: &Env) -> Result<Box<dyn Backend>> {
 /// `.github/rollback.yml`, else the backend's copy (the local repository's working tree, or
 /// GitHub's contents API at the default branch).
 fn load_manifest(common: &Common, env: &Env, backend: Option<&dyn Backend>) -> Result<Manifest> {
-    let workspace = env.github_workspace.clone().unwrap_or_else(|| env.cwd.clone());
+    let workspace = env
+        .github_workspace
+        .clone()
+        .unwrap_or_else(|| env.cwd.clone());
     let (text, shown) = if let Some(p) = &common.manifest {
-        let p = if p.is_absolute() { p.clone() } else { workspace.join(p) };
-        (read_manifest_file(&p)?, common.manifest.clone().unwrap_or(p).display().to_string())
+        let p = if p.is_absolute() {
+            p.clone()
+        } else {
+            workspace.join(p)
+        };
+        (
+            read_manifest_file(&p)?,
+            common.manifest.clone().unwrap_or(p).display().to_string(),
+        )
     } else {
         let in_workspace = workspace.join(manifest::DEFAULT_PATH);
         let in_git = common.git.as_ref().map(|g| {
-            let g = if g.is_absolute() { g.clone() } else { env.cwd.join(g) };
+            let g = if g.is_absolute() {
+                g.clone()
+            } else {
+                env.cwd.join(g)
+            };
             g.join(manifest::DEFAULT_PATH)
         });
         if in_workspace.is_file() {
-            (read_manifest_file(&in_workspace)?, manifest::DEFAULT_PATH.to_string())
+            (
+                read_manifest_file(&in_workspace)?,
+                manifest::DEFAULT_PATH.to_string(),
+            )
         } else if let Some(p) = in_git.filter(|p| p.is_file()) {
             (read_manifest_file(&p)?, p.display().to_string())
         } else if let (Some(b), None) = (backend, &common.git) {
@@ -372,15 +407,21 @@ fn load_manifest(common: &Common, env: &Env, backend: Option<&dyn Backend>) -> R
                     workspace.display()
                 ),
             )
-            .with_help("create it (see the README's manifest reference) or pass `--manifest PATH`"));
+            .with_help(
+                "create it (see the README's manifest reference) or pass `--manifest PATH`",
+            ));
         }
     };
-    manifest::parse(&text, &shown).map_err(|problems| manifest::problems_to_error(&shown, &problems))
+    manifest::parse(&text, &shown)
+        .map_err(|problems| manifest::problems_to_error(&shown, &problems))
 }
 
 fn read_manifest_file(p: &Path) -> Result<String> {
     std::fs::read_to_string(p).map_err(|e| {
-        Error::new(Kind::Manifest, format!("cannot read manifest {}: {e}", p.display()))
+        Error::new(
+            Kind::Manifest,
+            format!("cannot read manifest {}: {e}", p.display()),
+        )
     })
 }
 
@@ -405,10 +446,13 @@ fn history(
     verbose: bool,
 ) -> Result<Output> {
     let repo = repo_name(common, env)?;
-    let service = m.service(&h.service).ok_or_else(|| {
-        Error::usage(format!("unknown service `{}` in {}", h.service, m.path))
-    })?;
-    let environment = h.environment.clone().unwrap_or_else(|| service.environment.clone());
+    let service = m
+        .service(&h.service)
+        .ok_or_else(|| Error::usage(format!("unknown service `{}` in {}", h.service, m.path)))?;
+    let environment = h
+        .environment
+        .clone()
+        .unwrap_or_else(|| service.environment.clone());
     let mut reader = Reader::new(backend, &repo);
     let rows = crate::history::collect(m, service, &environment, &mut reader)?;
     let stdout = match h.format {

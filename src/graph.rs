@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn names_the_cycle() {
         let g = deps(&[("api", &["auth"]), ("auth", &["api"]), ("db", &[])]);
-        assert_eq!(find_cycle(&g), Some(vec!["api".into(), "auth".into(), "api".into()]));
+        assert_eq!(
+            find_cycle(&g),
+            Some(vec!["api".into(), "auth".into(), "api".into()])
+        );
         let g = deps(&[("a", &["a"])]);
         assert_eq!(find_cycle(&g), Some(vec!["a".into(), "a".into()]));
         let g = deps(&[("db", &[]), ("auth", &["db"]), ("api", &["auth", "db"])]);
@@ -145,7 +148,12 @@ mod tests {
 
     #[test]
     fn dependents_ignore_unrelated_services() {
-        let g = deps(&[("db", &[]), ("auth", &["db"]), ("api", &["auth"]), ("ui", &[])]);
+        let g = deps(&[
+            ("db", &[]),
+            ("auth", &["db"]),
+            ("api", &["auth"]),
+            ("ui", &[]),
+        ]);
         assert_eq!(dependents(&g, "db"), vec!["api", "auth"]);
         assert_eq!(dependents(&g, "ui"), Vec::<&str>::new());
     }

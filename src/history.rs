@@ -116,7 +116,10 @@ pub fn text(h: &History, all: bool) -> String {
         h.deploy_tag,
         h.deployed_sha
             .as_deref()
-            .map_or("does not exist".to_string(), |s| format!("at {}", crate::plan::short(s)))
+            .map_or("does not exist".to_string(), |s| format!(
+                "at {}",
+                crate::plan::short(s)
+            ))
     );
     for r in &h.versions {
         let mark = if r.deployed { "*" } else { " " };

@@ -3,6 +3,7 @@
 //! the whole plan as a value; `execute` applies it through the `port::Backend` trait.
 
 pub mod cli;
+pub mod comment;
 pub mod error;
 pub mod execute;
 pub mod graph;
@@ -13,6 +14,8 @@ pub mod plan;
 pub mod port;
 pub mod preflight;
 pub mod report;
+pub mod runner;
 pub mod strategy;
 pub mod template;
 pub mod version;
+pub mod workflow;

@@ -78,7 +78,10 @@ impl LocalGit {
     }
 
     /// Reads a tag object: (type of object, object sha, tagger date, message).
-    fn read_tag_object(&self, sha: &str) -> Result<(String, String, Option<DateTime<FixedOffset>>, String)> {
+    fn read_tag_object(
+        &self,
+        sha: &str,
+    ) -> Result<(String, String, Option<DateTime<FixedOffset>>, String)> {
         let text = self.run(&["cat-file", "tag", sha])?;
         let (header, message) = text.split_once("\n\n").unwrap_or((&text, ""));
         let mut object = String::new();
@@ -122,13 +125,15 @@ impl Backend for LocalGit {
 
     fn repo_info(&self, repo: &str) -> Result<RepoInfo> {
         self.check_repo(repo)?;
-        let branch = self.run(&["symbolic-ref", "--quiet", "--short", "HEAD"]).map_err(|_| {
-            Error::usage(format!(
-                "{}: HEAD is detached, so there is no default branch for `{{default_branch}}`",
-                self.path.display()
-            ))
-            .with_help("check out a branch, or set `ref:` in the manifest")
-        })?;
+        let branch = self
+            .run(&["symbolic-ref", "--quiet", "--short", "HEAD"])
+            .map_err(|_| {
+                Error::usage(format!(
+                    "{}: HEAD is detached, so there is no default branch for `{{default_branch}}`",
+                    self.path.display()
+                ))
+                .with_help("check out a branch, or set `ref:` in the manifest")
+            })?;
         Ok(RepoInfo {
             full_name: self.name.clone(),
             default_branch: branch.trim().to_string(),
@@ -249,7 +254,8 @@ impl Backend for LocalGit {
     fn commit_date(&self, repo: &str, sha: &str) -> Result<DateTime<FixedOffset>> {
         self.check_repo(repo)?;
         let out = self.run(&["show", "-s", "--format=%cI", sha, "--"])?;
-        parse_iso(&out).ok_or_else(|| Error::remote(format!("commit {sha}: unreadable committer date")))
+        parse_iso(&out)
+            .ok_or_else(|| Error::remote(format!("commit {sha}: unreadable committer date")))
     }
 
     fn releases(&self, repo: &str) -> Result<Option<Vec<Release>>> {
@@ -280,14 +286,21 @@ impl Backend for LocalGit {
         self.check_repo(&write.repo)?;
         let mut c = self.command();
         if self.run(&["config", "user.email"]).is_err() {
-            c.args(["-c", "user.name=rollback", "-c", "user.email=rollback@localhost"]);
+            c.args([
+                "-c",
+                "user.name=rollback",
+                "-c",
+                "user.email=rollback@localhost",
+            ]);
         }
         c.args(["tag", "--annotate", "--file=-", "--no-sign"]);
         if write.exists {
             c.arg("--force");
         }
         c.arg("--").arg(&write.name).arg(&write.commit);
-        c.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped());
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let mut child = c
             .spawn()
             .map_err(|e| Error::new(Kind::Apply, format!("could not run git: {e}")))?;
@@ -346,7 +359,9 @@ impl Backend for LocalGit {
                     "{}: command `{}` exited with {}",
                     request.service,
                     argv.join(" "),
-                    status.code().map_or("a signal".to_string(), |c| format!("status {c}"))
+                    status
+                        .code()
+                        .map_or("a signal".to_string(), |c| format!("status {c}"))
                 ),
             ));
         }

@@ -20,7 +20,11 @@ fn main() {
         run: RunContext {
             run_id: var("GITHUB_RUN_ID"),
             run_attempt: var("GITHUB_RUN_ATTEMPT"),
-            run_url: match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
+            run_url: match (
+                var("GITHUB_SERVER_URL"),
+                var("GITHUB_REPOSITORY"),
+                var("GITHUB_RUN_ID"),
+            ) {
                 (Some(s), Some(r), Some(id)) => Some(format!("{s}/{r}/actions/runs/{id}")),
                 _ => None,
             },
@@ -39,8 +43,13 @@ fn main() {
 
 fn init_logging(verbose: bool) {
     use tracing_subscriber::EnvFilter;
-    let default = if verbose { "rollback=debug" } else { "rollback=warn" };
-    let filter = EnvFilter::try_from_env("ROLLBACK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let default = if verbose {
+        "rollback=debug"
+    } else {
+        "rollback=warn"
+    };
+    let filter =
+        EnvFilter::try_from_env("ROLLBACK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -79,7 +79,12 @@ impl Manifest {
     pub fn dependencies(&self) -> BTreeMap<&str, Vec<&str>> {
         self.services
             .iter()
-            .map(|(n, s)| (n.as_str(), s.depends_on.iter().map(String::as_str).collect()))
+            .map(|(n, s)| {
+                (
+                    n.as_str(),
+                    s.depends_on.iter().map(String::as_str).collect(),
+                )
+            })
             .collect()
     }
 }
@@ -106,6 +111,9 @@ pub fn parse(_text: &str, path: &str) -> Result<Manifest, Vec<Problem>> {
 pub fn problems_to_error(_path: &str, problems: &[Problem]) -> crate::error::Error {
     crate::error::Error::new(
         crate::error::Kind::Manifest,
-        problems.first().map(|p| p.message.clone()).unwrap_or_default(),
+        problems
+            .first()
+            .map(|p| p.message.clone())
+            .unwrap_or_default(),
     )
 }

@@ -191,19 +191,43 @@ impl AuditRecord {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.fields
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// The message for a step of a plan, as `execute` writes it.
-    pub fn message(plan: &Plan, step: &Step, request_run: &RunContext, actor: &str, reason: &str) -> String {
-        let from_version = step.from.as_ref().and_then(|f| f.version.clone()).unwrap_or_default();
-        let from_sha = step.from.as_ref().map(|f| f.sha.clone()).unwrap_or_default();
+    pub fn message(
+        plan: &Plan,
+        step: &Step,
+        request_run: &RunContext,
+        actor: &str,
+        reason: &str,
+    ) -> String {
+        let from_version = step
+            .from
+            .as_ref()
+            .and_then(|f| f.version.clone())
+            .unwrap_or_default();
+        let from_sha = step
+            .from
+            .as_ref()
+            .map(|f| f.sha.clone())
+            .unwrap_or_default();
         let to_version = step.to.version.clone().unwrap_or_default();
-        let arrow_from = if from_version.is_empty() { "(none)" } else { from_version.as_str() };
+        let arrow_from = if from_version.is_empty() {
+            "(none)"
+        } else {
+            from_version.as_str()
+        };
         let one_line = |s: &str| s.replace(['\r', '\n'], " ");
         let lines = [
             ("run-id", request_run.run_id.clone().unwrap_or_default()),
-            ("run-attempt", request_run.run_attempt.clone().unwrap_or_default()),
+            (
+                "run-attempt",
+                request_run.run_attempt.clone().unwrap_or_default(),
+            ),
             ("run-url", request_run.run_url.clone().unwrap_or_default()),
             ("actor", one_line(actor)),
             ("reason", one_line(reason)),
@@ -214,7 +238,10 @@ impl AuditRecord {
             ("to-version", to_version.clone()),
             ("to-sha", step.to.sha.clone()),
         ];
-        let mut m = format!("rollback {} {} -> {}\n\n", step.service, arrow_from, to_version);
+        let mut m = format!(
+            "rollback {} {} -> {}\n\n",
+            step.service, arrow_from, to_version
+        );
         for (k, v) in lines {
             m.push_str(&format!("{k}: {v}\n"));
         }
@@ -266,7 +293,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn repo_of(&self, service: &Service) -> String {
-        service.repo.clone().unwrap_or_else(|| self.default_repo.clone())
+        service
+            .repo
+            .clone()
+            .unwrap_or_else(|| self.default_repo.clone())
     }
 
     pub fn repo_info(&mut self, repo: &str) -> Result<RepoInfo> {
@@ -295,12 +325,16 @@ impl<'a> Reader<'a> {
         peel: &'p dyn Peel,
     ) -> Result<(Catalog<'p>, bool)> {
         let repo = self.repo_of(service);
-        let pattern = TagPattern::new(&service.tag, &service.name, environment).ok_or_else(|| {
-            Error::new(
-                Kind::Manifest,
-                format!("services.{}.tag: the template must hold `{{version}}` once", service.name),
-            )
-        })?;
+        let pattern =
+            TagPattern::new(&service.tag, &service.name, environment).ok_or_else(|| {
+                Error::new(
+                    Kind::Manifest,
+                    format!(
+                        "services.{}.tag: the template must hold `{{version}}` once",
+                        service.name
+                    ),
+                )
+            })?;
         let tags = self.backend.list_tags(&repo, pattern.prefix())?;
         let releases = self.releases(&repo)?;
         let known = releases.is_some();
@@ -351,7 +385,13 @@ fn version_ref(catalog: &mut Catalog<'_>, i: usize) -> Result<VersionRef> {
 }
 
 /// Is this deploy tag's record from an earlier attempt of this very run?
-fn is_rerun(record: Option<&AuditRecord>, service: &str, root: &str, env: &str, run: &RunContext) -> bool {
+fn is_rerun(
+    record: Option<&AuditRecord>,
+    service: &str,
+    root: &str,
+    env: &str,
+    run: &RunContext,
+) -> bool {
     let (Some(r), Some(run_id)) = (record, run.run_id.as_deref()) else {
         return false;
     };
@@ -371,7 +411,10 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
             names.join(", ")
         ))
     })?;
-    let environment = request.environment.clone().unwrap_or_else(|| root.environment.clone());
+    let environment = request
+        .environment
+        .clone()
+        .unwrap_or_else(|| root.environment.clone());
     if !manifest.environments.iter().any(|e| e == &environment) {
         return Err(Error::usage(format!(
             "unknown environment `{environment}`: {} allows {}",
@@ -501,7 +544,11 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
     let root_date = if request.cascade && !same && !roll_forward {
         let needs_date = graph::dependents(&manifest.dependencies(), &root.name)
             .iter()
-            .any(|d| manifest.service(d).is_some_and(|s| s.cascade == Cascade::Rollback));
+            .any(|d| {
+                manifest
+                    .service(d)
+                    .is_some_and(|s| s.cascade == Cascade::Rollback)
+            });
         if needs_date {
             Some(catalog.date(target)?)
         } else {
@@ -510,7 +557,14 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
     } else {
         None
     };
-    let root_step = step_for(root, &environment, Action::Rollback, root_resolved, request, reader)?;
+    let root_step = step_for(
+        root,
+        &environment,
+        Action::Rollback,
+        root_resolved,
+        request,
+        reader,
+    )?;
     plan.steps.push(root_step);
     if same {
         plan.steps[0].status = Status::Skipped;
@@ -542,7 +596,14 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
         let Some(service) = manifest.service(name) else {
             continue;
         };
-        match dependent_step(service, &environment, root_date, roll_forward, request, reader) {
+        match dependent_step(
+            service,
+            &environment,
+            root_date,
+            roll_forward,
+            request,
+            reader,
+        ) {
             Ok(mut s) => {
                 s.wave = wave;
                 s.internal.depends_on = service
@@ -582,7 +643,9 @@ fn dependent_step(
     };
     let (mut catalog, releases_known) = reader.catalog(service, environment, &peel)?;
     let rules = Rules::of(service, releases_known);
-    let deploy_tag = service.deploy_tag.render(&base_values(service, environment));
+    let deploy_tag = service
+        .deploy_tag
+        .render(&base_values(service, environment));
     let hint = "roll back the root alone with `--no-cascade`, then handle it by hand";
     let Some(deployed) = reader.deployed(&repo, &deploy_tag)? else {
         return Err(Error::new(
@@ -607,7 +670,10 @@ fn dependent_step(
         .and_then(|r| r.get("from-version"))
         .map(str::to_string);
     let current = match (rerun, recorded_from) {
-        (true, Some(v)) => catalog.entries().iter().position(|e| e.version.to_string() == v),
+        (true, Some(v)) => catalog
+            .entries()
+            .iter()
+            .position(|e| e.version.to_string() == v),
         _ => catalog.version_at(&deployed.commit)?,
     };
     let Some(current) = current else {
@@ -674,17 +740,32 @@ fn step_for(
     let mut values = base_values(service, environment);
     let deploy_tag = service.deploy_tag.render(&values);
     let workflow = service.workflow.render(&values);
-    values.set(Placeholder::Version, r.to.version.clone().unwrap_or_default());
+    values.set(
+        Placeholder::Version,
+        r.to.version.clone().unwrap_or_default(),
+    );
     values.set(Placeholder::Tag, r.to.tag.clone().unwrap_or_default());
     values.set(Placeholder::Sha, r.to.sha.clone());
     values.set(
         Placeholder::FromVersion,
-        r.from.as_ref().and_then(|f| f.version.clone()).unwrap_or_default(),
+        r.from
+            .as_ref()
+            .and_then(|f| f.version.clone())
+            .unwrap_or_default(),
     );
-    values.set(Placeholder::Reason, request.reason.clone().unwrap_or_default());
-    values.set(Placeholder::Actor, request.actor.clone().unwrap_or_default());
+    values.set(
+        Placeholder::Reason,
+        request.reason.clone().unwrap_or_default(),
+    );
+    values.set(
+        Placeholder::Actor,
+        request.actor.clone().unwrap_or_default(),
+    );
     let needs_branch = service.ref_.uses(Placeholder::DefaultBranch)
-        || service.inputs.values().any(|t| t.uses(Placeholder::DefaultBranch))
+        || service
+            .inputs
+            .values()
+            .any(|t| t.uses(Placeholder::DefaultBranch))
         || service
             .command
             .iter()

@@ -12,7 +12,10 @@ pub fn check(plan: &Plan, backend: &dyn Backend) -> Result<()> {
             BackendKind::LocalGit => {
                 if let Some(argv) = &step.command {
                     if argv.first().is_none_or(|a| a.trim().is_empty()) {
-                        problems.push(format!("{}: `command` renders to an empty program name", step.service));
+                        problems.push(format!(
+                            "{}: `command` renders to an empty program name",
+                            step.service
+                        ));
                     }
                 }
             }
@@ -21,8 +24,11 @@ pub fn check(plan: &Plan, backend: &dyn Backend) -> Result<()> {
     }
     match problems.split_first() {
         None => Ok(()),
-        Some((first, rest)) => Err(Error::new(Kind::Preflight, format!("preflight failed: {first}"))
-            .with_details(rest.iter().cloned())
-            .with_help("nothing was changed; fix the manifest or the workflows and run again")),
+        Some((first, rest)) => Err(Error::new(
+            Kind::Preflight,
+            format!("preflight failed: {first}"),
+        )
+        .with_details(rest.iter().cloned())
+        .with_help("nothing was changed; fix the manifest or the workflows and run again")),
     }
 }

@@ -125,8 +125,14 @@ fn text(plan: &Plan, applied: bool) -> String {
         out.push('\n');
         for s in &plan.steps {
             let o = s.outcome.clone().unwrap_or_default();
-            let before = o.deploy_tag_sha_before.as_deref().map_or("(none)".into(), |x| short(x).to_string());
-            let after = o.deploy_tag_sha_after.as_deref().map_or("(none)".into(), |x| short(x).to_string());
+            let before = o
+                .deploy_tag_sha_before
+                .as_deref()
+                .map_or("(none)".into(), |x| short(x).to_string());
+            let after = o
+                .deploy_tag_sha_after
+                .as_deref()
+                .map_or("(none)".into(), |x| short(x).to_string());
             let _ = write!(out, "{}: {} {before} -> {after}", s.service, s.deploy_tag);
             if let Some(url) = &o.run_url {
                 let _ = write!(out, ", run {url}");
@@ -164,14 +170,22 @@ fn cell(s: &str) -> String {
 
 fn markdown(plan: &Plan, applied: bool) -> String {
     let mut out = String::new();
-    let title = if applied { "Rollback applied" } else { "Rollback plan" };
+    let title = if applied {
+        "Rollback applied"
+    } else {
+        "Rollback plan"
+    };
     let _ = writeln!(
         out,
         "### {title}: `{}` in `{}`\n\nStrategy: {}{}\n",
         cell(&plan.service),
         cell(&plan.environment),
         cell(&strategy_text(plan)),
-        if plan.dry_run { " (dry run, nothing changed)" } else { "" }
+        if plan.dry_run {
+            " (dry run, nothing changed)"
+        } else {
+            ""
+        }
     );
     out.push_str("| Service | From → To | Action | Wave | Status | Run |\n");
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
@@ -196,7 +210,13 @@ fn markdown(plan: &Plan, applied: bool) -> String {
     }
     out.push_str("\n```mermaid\ngraph LR\n");
     for s in &plan.steps {
-        let _ = writeln!(out, "  {}[\"{} {}\"]", node_id(&s.service), s.service, action_text(s));
+        let _ = writeln!(
+            out,
+            "  {}[\"{} {}\"]",
+            node_id(&s.service),
+            s.service,
+            action_text(s)
+        );
     }
     for s in &plan.steps {
         for d in &s.internal.depends_on {
@@ -214,7 +234,10 @@ fn markdown(plan: &Plan, applied: bool) -> String {
                 cell(&s.deploy_tag),
                 o.deploy_tag_sha_before.as_deref().unwrap_or("(none)"),
                 o.deploy_tag_sha_after.as_deref().unwrap_or("(none)"),
-                o.error.as_deref().map(|e| format!(" — error: {}", cell(e))).unwrap_or_default()
+                o.error
+                    .as_deref()
+                    .map(|e| format!(" — error: {}", cell(e)))
+                    .unwrap_or_default()
             );
         }
     }

@@ -25,11 +25,18 @@ pub enum Strategy {
 
 impl Strategy {
     /// From the CLI/input words: `--strategy`, `--steps`, `--to` (§11.6 conflicts are errors).
-    pub fn from_parts(kind: Option<&str>, steps: Option<u32>, to: Option<&str>) -> Result<Strategy> {
+    pub fn from_parts(
+        kind: Option<&str>,
+        steps: Option<u32>,
+        to: Option<&str>,
+    ) -> Result<Strategy> {
         let to = to.map(str::trim).filter(|t| !t.is_empty());
         if steps.is_some() && to.is_some() {
-            return Err(Error::usage("`--steps` and `--to` cannot be used together")
-                .with_help("use `--steps N` to go N versions back, or `--to VERSION` for one version"));
+            return Err(
+                Error::usage("`--steps` and `--to` cannot be used together").with_help(
+                    "use `--steps N` to go N versions back, or `--to VERSION` for one version",
+                ),
+            );
         }
         if steps == Some(0) {
             return Err(Error::usage("`--steps` must be 1 or more")
@@ -444,7 +451,10 @@ impl<'p> Catalog<'p> {
                 ),
             )
             .with_detail(format!("{} version tags found", self.entries.len()))
-            .with_help(format!("`rollback history --service {}` lists them", self.service)));
+            .with_help(format!(
+                "`rollback history --service {}` lists them",
+                self.service
+            )));
         };
         if hits.len() > 1 {
             let first_commit = self.commit(first)?;
@@ -463,7 +473,11 @@ impl<'p> Catalog<'p> {
                 .with_help("name one with its build metadata, e.g. `--to 1.0.0+build.1`"));
             }
         }
-        if rules.skip.iter().any(|s| s.matches(&self.entries[first].version)) {
+        if rules
+            .skip
+            .iter()
+            .any(|s| s.matches(&self.entries[first].version))
+        {
             return Err(Error::usage(format!(
                 "{}: version {} is listed in `skip` and is never picked",
                 self.service, self.entries[first].version
@@ -572,13 +586,20 @@ mod tests {
         let mut c = catalog("v{version}", tags, &NoPeel);
         let cur = c.version_at("d").unwrap().unwrap();
         assert_eq!(below(&mut c, cur, 1, &RULES), "1.0.0");
-        let allow = Rules { prereleases: true, ..RULES };
+        let allow = Rules {
+            prereleases: true,
+            ..RULES
+        };
         assert_eq!(below(&mut c, cur, 1, &allow), "1.1.0-rc.10");
     }
 
     #[test]
     fn lower_version_on_the_same_commit_is_not_a_target() {
-        let tags = vec![light("v1.0.0", "a"), light("v1.1.0", "b"), light("v1.2.0", "b")];
+        let tags = vec![
+            light("v1.0.0", "a"),
+            light("v1.1.0", "b"),
+            light("v1.2.0", "b"),
+        ];
         let mut c = catalog("v{version}", tags, &NoPeel);
         let cur = c.version_at("b").unwrap().unwrap();
         assert_eq!(c.entry(cur).version.to_string(), "1.2.0");
@@ -592,7 +613,10 @@ mod tests {
             .map(|v| light(&format!("api/v{v}"), &format!("c{v}")))
             .collect();
         let mut c = catalog("{service}/v{version}", tags, &NoPeel);
-        let at = |c: &mut Catalog, to: &str| c.resolve_to(to, &RULES).map(|i| c.entry(i).version.to_string());
+        let at = |c: &mut Catalog, to: &str| {
+            c.resolve_to(to, &RULES)
+                .map(|i| c.entry(i).version.to_string())
+        };
         assert_eq!(at(&mut c, "1.2.0").unwrap(), "1.2.0");
         assert_eq!(at(&mut c, "v1.2.0").unwrap(), "1.2.0");
         assert_eq!(at(&mut c, "api/v1.2.0").unwrap(), "1.2.0");
@@ -606,9 +630,16 @@ mod tests {
 
     #[test]
     fn skip_refuses_exact_and_filters_previous() {
-        let tags = vec![light("v1.0.0", "a"), light("v1.1.0", "b"), light("v1.2.0", "c")];
+        let tags = vec![
+            light("v1.0.0", "a"),
+            light("v1.1.0", "b"),
+            light("v1.2.0", "c"),
+        ];
         let skip = [Skip::Exact(Version::parse("1.1.0").unwrap())];
-        let rules = Rules { skip: &skip, ..RULES };
+        let rules = Rules {
+            skip: &skip,
+            ..RULES
+        };
         let mut c = catalog("v{version}", tags, &NoPeel);
         let cur = c.version_at("c").unwrap().unwrap();
         assert_eq!(below(&mut c, cur, 1, &rules), "1.0.0");
@@ -622,12 +653,19 @@ mod tests {
         let cur = c.version_at("b").unwrap().unwrap();
         let e = c.steps_below(cur, 1, &RULES).unwrap_err();
         assert_eq!(e.kind, Kind::NoTarget);
-        assert_eq!(e.message, "api: no eligible version below 1.0.0; 1 tag, 1 skipped as pre-release");
+        assert_eq!(
+            e.message,
+            "api: no eligible version below 1.0.0; 1 tag, 1 skipped as pre-release"
+        );
     }
 
     #[test]
     fn builds_of_one_version() {
-        let tags = vec![light("v1.0.0+a", "a"), light("v1.0.0+b", "b"), light("v0.9.0", "c")];
+        let tags = vec![
+            light("v1.0.0+a", "a"),
+            light("v1.0.0+b", "b"),
+            light("v0.9.0", "c"),
+        ];
         let mut c = catalog("v{version}", tags, &NoPeel);
         assert_eq!(c.resolve_to("1.0.0", &RULES).unwrap_err().kind, Kind::Usage);
         let i = c.resolve_to("1.0.0+a", &RULES).unwrap();
@@ -636,8 +674,14 @@ mod tests {
 
     #[test]
     fn strategy_flags() {
-        assert_eq!(Strategy::from_parts(None, None, None).unwrap(), Strategy::Previous);
-        assert_eq!(Strategy::from_parts(None, Some(2), None).unwrap(), Strategy::Steps(2));
+        assert_eq!(
+            Strategy::from_parts(None, None, None).unwrap(),
+            Strategy::Previous
+        );
+        assert_eq!(
+            Strategy::from_parts(None, Some(2), None).unwrap(),
+            Strategy::Steps(2)
+        );
         assert_eq!(
             Strategy::from_parts(Some("version"), None, Some("~1.3")).unwrap(),
             Strategy::Version("~1.3".into())

@@ -78,10 +78,19 @@ impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TemplateError::UnknownPlaceholder(name) => {
-                let known: Vec<_> = Placeholder::ALL.iter().map(|p| format!("{{{}}}", p.name())).collect();
-                write!(f, "unknown placeholder {{{name}}} (known: {})", known.join(", "))
+                let known: Vec<_> = Placeholder::ALL
+                    .iter()
+                    .map(|p| format!("{{{}}}", p.name()))
+                    .collect();
+                write!(
+                    f,
+                    "unknown placeholder {{{name}}} (known: {})",
+                    known.join(", ")
+                )
             }
-            TemplateError::Unclosed => f.write_str("a `{` is not closed (write `{{` for a literal brace)"),
+            TemplateError::Unclosed => {
+                f.write_str("a `{` is not closed (write `{{` for a literal brace)")
+            }
             TemplateError::StrayClosingBrace => {
                 f.write_str("a `}` has no opening `{` (write `}}` for a literal brace)")
             }
@@ -259,7 +268,10 @@ mod tests {
         let t = Template::parse("a{{b}}c-{version}").unwrap();
         let v = Values::new().with(Placeholder::Version, "1.0.0");
         assert_eq!(t.render(&v), "a{b}c-1.0.0");
-        assert_eq!(t.placeholders().collect::<Vec<_>>(), vec![Placeholder::Version]);
+        assert_eq!(
+            t.placeholders().collect::<Vec<_>>(),
+            vec![Placeholder::Version]
+        );
     }
 
     #[test]
@@ -269,7 +281,10 @@ mod tests {
             Err(TemplateError::UnknownPlaceholder("servce".into()))
         );
         assert_eq!(Template::parse("{version"), Err(TemplateError::Unclosed));
-        assert_eq!(Template::parse("version}"), Err(TemplateError::StrayClosingBrace));
+        assert_eq!(
+            Template::parse("version}"),
+            Err(TemplateError::StrayClosingBrace)
+        );
     }
 
     #[test]
@@ -279,7 +294,10 @@ mod tests {
         assert_eq!(p.source(), "api/v{version}");
         assert_eq!(
             p.segments(),
-            &[Segment::Literal("api/v".into()), Segment::Placeholder(Placeholder::Version)]
+            &[
+                Segment::Literal("api/v".into()),
+                Segment::Placeholder(Placeholder::Version)
+            ]
         );
     }
 }

@@ -110,7 +110,13 @@ mod tests {
         let p = pattern("{service}-v{version}", "api");
         assert_eq!(p.prefix(), "api-v");
         assert_eq!(p.matches("api-v1.4.0").map(|m| m.version), Some(v("1.4.0")));
-        for other in ["api-gateway-v9.0.0", "api-v1", "api-v1.3", "api-v01.2.3", "api-v1.2.3 "] {
+        for other in [
+            "api-gateway-v9.0.0",
+            "api-v1",
+            "api-v1.3",
+            "api-v01.2.3",
+            "api-v1.2.3 ",
+        ] {
             assert_eq!(p.matches(other), None, "{other}");
         }
     }
@@ -127,7 +133,10 @@ mod tests {
     #[test]
     fn scoped_package_template() {
         let p = pattern("@scope/pkg@{version}", "pkg");
-        assert_eq!(p.matches("@scope/pkg@1.0.0").map(|m| m.version), Some(v("1.0.0")));
+        assert_eq!(
+            p.matches("@scope/pkg@1.0.0").map(|m| m.version),
+            Some(v("1.0.0"))
+        );
         for other in ["@scope/pkg-utils@2.0.0", "@other/pkg@9.9.9", "pkg@0.9.0"] {
             assert_eq!(p.matches(other), None, "{other}");
         }
@@ -138,11 +147,17 @@ mod tests {
         let p = pattern("{service}/{version}", "api");
         assert_eq!(
             p.matches("api/v1.2.0"),
-            Some(Matched { version: v("1.2.0"), canonical: false })
+            Some(Matched {
+                version: v("1.2.0"),
+                canonical: false
+            })
         );
         assert_eq!(
             p.matches("api/1.2.0"),
-            Some(Matched { version: v("1.2.0"), canonical: true })
+            Some(Matched {
+                version: v("1.2.0"),
+                canonical: true
+            })
         );
         let p = pattern("{service}/v{version}", "api");
         assert_eq!(p.matches("api/vv1.2.0"), None);

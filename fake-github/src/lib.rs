@@ -75,7 +75,8 @@ impl Fault {
         self
     }
     pub fn header(mut self, name: &str, value: &str) -> Fault {
-        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
         self
     }
     pub fn body(mut self, body: Value) -> Fault {
@@ -416,7 +417,15 @@ impl FakeGitHub {
     }
 
     /// The `permissions` object of `GET /repos/{o}/{r}`: admin, maintain, push, triage, pull.
-    pub fn set_repo_permissions(&self, repo: &str, admin: bool, maintain: bool, push: bool, triage: bool, pull: bool) {
+    pub fn set_repo_permissions(
+        &self,
+        repo: &str,
+        admin: bool,
+        maintain: bool,
+        push: bool,
+        triage: bool,
+        pull: bool,
+    ) {
         self.state().repo_mut(repo).permissions = [admin, maintain, push, triage, pull];
     }
 
@@ -436,7 +445,13 @@ impl FakeGitHub {
         self.add_commit_with_parents(repo, sha, committer_date, &[]);
     }
 
-    pub fn add_commit_with_parents(&self, repo: &str, sha: &str, committer_date: &str, parents: &[&str]) {
+    pub fn add_commit_with_parents(
+        &self,
+        repo: &str,
+        sha: &str,
+        committer_date: &str,
+        parents: &[&str],
+    ) {
         self.state().repo_mut(repo).commits.insert(
             sha.to_string(),
             Commit {
@@ -468,7 +483,11 @@ impl FakeGitHub {
     }
 
     /// Many lightweight tags at once (100,000 in a fraction of a second).
-    pub fn add_lightweight_tags<I: IntoIterator<Item = (String, String)>>(&self, repo: &str, tags: I) {
+    pub fn add_lightweight_tags<I: IntoIterator<Item = (String, String)>>(
+        &self,
+        repo: &str,
+        tags: I,
+    ) {
         let mut st = self.state();
         let r = st.repo_mut(repo);
         for (name, sha) in tags {
@@ -483,15 +502,24 @@ impl FakeGitHub {
 
     /// An annotated tag: a tag object pointing at `commit_sha` and a ref to it.
     /// Returns the tag object's sha.
-    pub fn add_annotated_tag(&self, repo: &str, name: &str, commit_sha: &str, tagger_date: &str, message: &str) -> String {
+    pub fn add_annotated_tag(
+        &self,
+        repo: &str,
+        name: &str,
+        commit_sha: &str,
+        tagger_date: &str,
+        message: &str,
+    ) -> String {
         let mut st = self.state();
         let sha = st.new_sha();
         let r = st.repo_mut(repo);
-        r.commits.entry(commit_sha.to_string()).or_insert_with(|| Commit {
-            date: tagger_date.to_string(),
-            parents: vec![],
-            message: "commit".into(),
-        });
+        r.commits
+            .entry(commit_sha.to_string())
+            .or_insert_with(|| Commit {
+                date: tagger_date.to_string(),
+                parents: vec![],
+                message: "commit".into(),
+            });
         r.tag_objects.insert(
             sha.clone(),
             TagObject {
@@ -511,7 +539,14 @@ impl FakeGitHub {
 
     /// A release for `tag_name`; `published_at` is `date` unless it is a draft.
     /// Returns the release id.
-    pub fn add_release(&self, repo: &str, tag_name: &str, draft: bool, prerelease: bool, date: &str) -> u64 {
+    pub fn add_release(
+        &self,
+        repo: &str,
+        tag_name: &str,
+        draft: bool,
+        prerelease: bool,
+        date: &str,
+    ) -> u64 {
         let mut st = self.state();
         let id = st.id();
         st.repo_mut(repo).releases.push(Release {
@@ -545,8 +580,10 @@ impl FakeGitHub {
         let id = st.id();
         let r = st.repo_mut(repo);
         let branch = r.default_branch.clone();
-        r.files
-            .insert((branch, format!(".github/workflows/{file_name}")), yaml.to_string());
+        r.files.insert(
+            (branch, format!(".github/workflows/{file_name}")),
+            yaml.to_string(),
+        );
         r.workflows.push(Workflow {
             id,
             file: file_name.to_string(),
@@ -565,7 +602,9 @@ impl FakeGitHub {
             w.conclusion = conclusion.to_string();
         }
         for run in st.runs.iter_mut() {
-            if run.repo.eq_ignore_ascii_case(repo) && run.workflow_path.ends_with(&format!("/{file_name}")) {
+            if run.repo.eq_ignore_ascii_case(repo)
+                && run.workflow_path.ends_with(&format!("/{file_name}"))
+            {
                 run.conclusion_when_done = conclusion.to_string();
             }
         }
@@ -579,10 +618,10 @@ impl FakeGitHub {
 
     /// Answer for `GET /repos/{o}/{r}/collaborators/{login}/permission`.
     pub fn set_permission(&self, repo: &str, login: &str, permission: &str, role_name: &str) {
-        self.state()
-            .repo_mut(repo)
-            .collaborators
-            .insert(login.to_string(), (permission.to_string(), role_name.to_string()));
+        self.state().repo_mut(repo).collaborators.insert(
+            login.to_string(),
+            (permission.to_string(), role_name.to_string()),
+        );
     }
 
     /// An existing issue comment (for reactions and edits). Returns its id.
@@ -603,7 +642,9 @@ impl FakeGitHub {
 
     /// A token that may read but not write (writes answer 403).
     pub fn add_read_only_token(&self, token: &str) {
-        self.state().tokens.insert(token.to_string(), TokenKind::ReadOnly);
+        self.state()
+            .tokens
+            .insert(token.to_string(), TokenKind::ReadOnly);
     }
 
     /// A token for which `repo` does not exist (404).
@@ -647,7 +688,12 @@ impl FakeGitHub {
     }
 
     pub fn mutating_requests(&self) -> Vec<RecordedRequest> {
-        self.state().requests.iter().filter(|r| r.is_mutating()).cloned().collect()
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.is_mutating())
+            .cloned()
+            .collect()
     }
 
     pub fn reset_requests(&self) {

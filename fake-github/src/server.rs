@@ -2,7 +2,10 @@
 //! OpenAPI operations, validates it, applies faults and answers from the state.
 
 use crate::spec::{self, percent_decode, Matched};
-use crate::{now, Comment, Dispatch, Reaction, RecordedRequest, Repo, Run, Shared, State, TagObject, TokenKind};
+use crate::{
+    now, Comment, Dispatch, Reaction, RecordedRequest, Repo, Run, Shared, State, TagObject,
+    TokenKind,
+};
 use axum::body::{Body, Bytes};
 use axum::extract::State as AxState;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -86,9 +89,13 @@ async fn handler(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let mut b = Response::builder().status(StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (k, v) in &resp.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::try_from(k.as_str()),
+            HeaderValue::try_from(v.as_str()),
+        ) {
             b = b.header(k, v);
         }
     }
@@ -96,7 +103,8 @@ async fn handler(
         Some(s) => Body::from(s),
         None => Body::empty(),
     };
-    b.body(body).unwrap_or_else(|_| Response::new(Body::empty()))
+    b.body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 struct Req<'a> {
@@ -110,7 +118,10 @@ struct Req<'a> {
 
 impl Req<'_> {
     fn q(&self, k: &str) -> Option<&str> {
-        self.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -119,12 +130,22 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .filter(|s| !s.is_empty())
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")))
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
         })
         .collect()
 }
 
-fn process(sh: &Shared, st: &mut State, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Resp {
+fn process(
+    sh: &Shared,
+    st: &mut State,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Resp {
     st.rate_used += 1;
     let raw_path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
@@ -139,7 +160,9 @@ fn process(sh: &Shared, st: &mut State, method: &Method, uri: &Uri, headers: &He
     let parsed_body: Result<Option<Value>, String> = if body.is_empty() {
         Ok(None)
     } else {
-        serde_json::from_slice(body).map(Some).map_err(|e| e.to_string())
+        serde_json::from_slice(body)
+            .map(Some)
+            .map_err(|e| e.to_string())
     };
     let mut record = RecordedRequest {
         method: method.as_str().to_string(),
@@ -156,9 +179,15 @@ fn process(sh: &Shared, st: &mut State, method: &Method, uri: &Uri, headers: &He
             match raw_path.strip_prefix("/api/v3") {
                 Some(p) if p.starts_with('/') => p.to_string(),
                 _ => {
-                    st.violations
-                        .push(format!("{} {raw_path}: GHES serves the API under /api/v3", method));
-                    return error(404, "Not Found", "https://docs.github.com/enterprise-server@3.19/rest");
+                    st.violations.push(format!(
+                        "{} {raw_path}: GHES serves the API under /api/v3",
+                        method
+                    ));
+                    return error(
+                        404,
+                        "Not Found",
+                        "https://docs.github.com/enterprise-server@3.19/rest",
+                    );
                 }
             }
         } else {
@@ -174,8 +203,10 @@ fn process(sh: &Shared, st: &mut State, method: &Method, uri: &Uri, headers: &He
             if_none_match: hdr("if-none-match"),
         };
         if let Err(e) = &parsed_body {
-            st.violations
-                .push(format!("{} {}: body is not JSON ({e})", req.method, req.path));
+            st.violations.push(format!(
+                "{} {}: body is not JSON ({e})",
+                req.method, req.path
+            ));
             return error(400, "Problems parsing JSON", "https://docs.github.com/rest");
         }
         route(sh, st, req, &mut record.operation_id)
@@ -270,7 +301,8 @@ fn route(sh: &Shared, st: &mut State, mut req: Req<'_>, op_id: &mut Option<Strin
     };
     // The contents endpoint is the one operation outside the subset the tool may use.
     let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
-    let is_contents = req.method == "GET" && segs.len() >= 5 && segs[0] == "repos" && segs[3] == "contents";
+    let is_contents =
+        req.method == "GET" && segs.len() >= 5 && segs[0] == "repos" && segs[3] == "contents";
     let matched = if is_contents {
         None
     } else {
@@ -282,8 +314,10 @@ fn route(sh: &Shared, st: &mut State, mut req: Req<'_>, op_id: &mut Option<Strin
                 } else {
                     "no such operation"
                 };
-                st.violations
-                    .push(format!("{} {}: {why} in the OpenAPI description", req.method, req.path));
+                st.violations.push(format!(
+                    "{} {}: {why} in the OpenAPI description",
+                    req.method, req.path
+                ));
                 return error(404, "Not Found", docs_root);
             }
         }
@@ -304,12 +338,15 @@ fn route(sh: &Shared, st: &mut State, mut req: Req<'_>, op_id: &mut Option<Strin
     let mutating = matches!(req.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE");
     // Repository and token rights.
     let repo_key = if segs.first() == Some(&"repos") && segs.len() >= 3 {
-        Some(format!("{}/{}", percent_decode(segs[1]), percent_decode(segs[2])).to_ascii_lowercase())
+        Some(
+            format!("{}/{}", percent_decode(segs[1]), percent_decode(segs[2])).to_ascii_lowercase(),
+        )
     } else {
         None
     };
     if let Some(key) = &repo_key {
-        let hidden = matches!(st.tokens.get(&token), Some(TokenKind::NoAccess(set)) if set.contains(key));
+        let hidden =
+            matches!(st.tokens.get(&token), Some(TokenKind::NoAccess(set)) if set.contains(key));
         if hidden || !st.repos.contains_key(key) {
             return error(404, "Not Found", &docs);
         }
@@ -344,10 +381,22 @@ fn route(sh: &Shared, st: &mut State, mut req: Req<'_>, op_id: &mut Option<Strin
     }
 }
 
-fn validate_body(sh: &Shared, st: &mut State, m: &Matched<'_>, req: &Req<'_>, docs: &str) -> Option<Resp> {
+fn validate_body(
+    sh: &Shared,
+    st: &mut State,
+    m: &Matched<'_>,
+    req: &Req<'_>,
+    docs: &str,
+) -> Option<Resp> {
     let Some(schema) = &m.op.body_schema else {
-        if req.body.as_ref().is_some_and(|b| b.as_object().is_none_or(|o| !o.is_empty())) && req.method == "GET" {
-            st.violations.push(format!("{} {}: a GET with a body", req.method, req.path));
+        if req
+            .body
+            .as_ref()
+            .is_some_and(|b| b.as_object().is_none_or(|o| !o.is_empty()))
+            && req.method == "GET"
+        {
+            st.violations
+                .push(format!("{} {}: a GET with a body", req.method, req.path));
         }
         return None;
     };
@@ -388,7 +437,11 @@ fn validate_body(sh: &Shared, st: &mut State, m: &Matched<'_>, req: &Req<'_>, do
         body,
         errs.join(" ")
     ));
-    Some(error(422, &format!("Invalid request.\n\n{}", errs.join("\n")), docs))
+    Some(error(
+        422,
+        &format!("Invalid request.\n\n{}", errs.join("\n")),
+        docs,
+    ))
 }
 
 struct Ctx<'a> {
@@ -426,7 +479,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -466,7 +523,11 @@ fn ref_json(api: &str, r: &Repo, name: &str, sha: &str) -> Value {
 }
 
 fn tag_json(api: &str, r: &Repo, t: &TagObject) -> Value {
-    let kind = if t.object_type == "tag" { "tags" } else { "commits" };
+    let kind = if t.object_type == "tag" {
+        "tags"
+    } else {
+        "commits"
+    };
     json!({
         "node_id": base64(format!("TAG_{}:{}", r.id, t.sha).as_bytes()),
         "tag": t.tag,
@@ -500,13 +561,22 @@ fn link_header(base: &str, extra: &str, page: usize, last: usize) -> Option<Stri
 }
 
 /// Cut `items` into the page the query asks for; returns the page and the Link header.
-fn paginate<T: Clone>(items: &[T], req: &Req<'_>, per_page_default: usize, base: &str) -> (Vec<T>, Option<String>) {
+fn paginate<T: Clone>(
+    items: &[T],
+    req: &Req<'_>,
+    per_page_default: usize,
+    base: &str,
+) -> (Vec<T>, Option<String>) {
     let per_page = req
         .q("per_page")
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(per_page_default)
         .clamp(1, 100);
-    let page = req.q("page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let page = req
+        .q("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
     let last = items.len().div_ceil(per_page).max(1);
     let start = ((page - 1) * per_page).min(items.len());
     let end = (start + per_page).min(items.len());
@@ -517,7 +587,10 @@ fn paginate<T: Clone>(items: &[T], req: &Req<'_>, per_page_default: usize, base:
         }
     }
     extra.push_str(&format!("per_page={per_page}&"));
-    (items[start..end].to_vec(), link_header(base, &extra, page, last))
+    (
+        items[start..end].to_vec(),
+        link_header(base, &extra, page, last),
+    )
 }
 
 fn with_link(mut r: Resp, link: Option<String>) -> Resp {
@@ -547,7 +620,10 @@ fn file_at<'r>(r: &'r Repo, git_ref: &str, path: &str) -> Option<&'r String> {
         for (name, target) in &r.refs {
             if peel(r, target) == git_ref {
                 names.push(name.clone());
-                if let Some(short) = name.strip_prefix("refs/heads/").or_else(|| name.strip_prefix("refs/tags/")) {
+                if let Some(short) = name
+                    .strip_prefix("refs/heads/")
+                    .or_else(|| name.strip_prefix("refs/tags/"))
+                {
                     names.push(short.to_string());
                 }
             }
@@ -630,12 +706,20 @@ fn run_json(ctx: &Ctx<'_>, run: &Run, steps: (u32, u32)) -> Value {
     )
     .unwrap_or(Value::Null);
     let (status, conclusion) = run_status(run, steps);
-    let o = v.as_object_mut().expect("workflow-run example is an object");
+    let o = v
+        .as_object_mut()
+        .expect("workflow-run example is an object");
     o.insert("name".into(), json!(run.name));
-    o.insert("node_id".into(), json!(base64(format!("WFR_{}", run.id).as_bytes())));
+    o.insert(
+        "node_id".into(),
+        json!(base64(format!("WFR_{}", run.id).as_bytes())),
+    );
     o.insert("head_branch".into(), json!(run.head_branch));
     o.insert("head_sha".into(), json!(run.head_sha));
-    o.insert("path".into(), json!(format!("{}@{}", run.workflow_path, run.head_branch)));
+    o.insert(
+        "path".into(),
+        json!(format!("{}@{}", run.workflow_path, run.head_branch)),
+    );
     o.insert("run_number".into(), json!(run.run_number));
     o.insert("event".into(), json!(run.event));
     o.insert("display_title".into(), json!(run.display_title));
@@ -671,17 +755,27 @@ fn created_matches(created: &str, filter: &str) -> bool {
     }
 }
 
-fn list_runs(ctx: &Ctx<'_>, st: &mut State, key: &str, workflow_id: Option<u64>, req: &Req<'_>, base: &str) -> Resp {
+fn list_runs(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    key: &str,
+    workflow_id: Option<u64>,
+    req: &Req<'_>,
+    base: &str,
+) -> Resp {
     let steps = st.run_steps;
     let mut ids: Vec<usize> = Vec::new();
     for (i, run) in st.runs.iter().enumerate().rev() {
-        if run.repo.to_ascii_lowercase() != key || workflow_id.is_some_and(|w| w != run.workflow_id) {
+        if run.repo.to_ascii_lowercase() != key || workflow_id.is_some_and(|w| w != run.workflow_id)
+        {
             continue;
         }
         if req.q("event").is_some_and(|e| e != run.event)
             || req.q("branch").is_some_and(|b| b != run.head_branch)
             || req.q("head_sha").is_some_and(|h| h != run.head_sha)
-            || req.q("created").is_some_and(|c| !created_matches(&run.created_at, c))
+            || req
+                .q("created")
+                .is_some_and(|c| !created_matches(&run.created_at, c))
         {
             continue;
         }
@@ -695,11 +789,17 @@ fn list_runs(ctx: &Ctx<'_>, st: &mut State, key: &str, workflow_id: Option<u64>,
     }
     let total = ids.len();
     let (page, link) = paginate(&ids, req, 30, base);
-    let runs: Vec<Value> = page.iter().map(|&i| run_json(ctx, &st.runs[i], steps)).collect();
+    let runs: Vec<Value> = page
+        .iter()
+        .map(|&i| run_json(ctx, &st.runs[i], steps))
+        .collect();
     for &i in &page {
         st.runs[i].polls += 1;
     }
-    with_link(Resp::json(200, &json!({"total_count": total, "workflow_runs": runs})), link)
+    with_link(
+        Resp::json(200, &json!({"total_count": total, "workflow_runs": runs})),
+        link,
+    )
 }
 
 fn workflow_json(ctx: &Ctx<'_>, r: &Repo, w: &crate::Workflow) -> Value {
@@ -723,15 +823,39 @@ fn release_json(ctx: &Ctx<'_>, r: &Repo, rel: &crate::Release) -> Value {
     let full = &r.full_name;
     let o = v.as_object_mut().expect("release example is an object");
     let id = rel.id;
-    o.insert("url".into(), json!(format!("{}/repos/{full}/releases/{id}", ctx.api)));
-    o.insert("html_url".into(), json!(format!("{}/{full}/releases/tag/{}", ctx.html, rel.tag_name)));
-    o.insert("assets_url".into(), json!(format!("{}/repos/{full}/releases/{id}/assets", ctx.api)));
-    o.insert("upload_url".into(), json!(format!("{}/repos/{full}/releases/{id}/assets{{?name,label}}", ctx.api)));
-    o.insert("tarball_url".into(), json!(format!("{}/repos/{full}/tarball/{}", ctx.api, rel.tag_name)));
-    o.insert("zipball_url".into(), json!(format!("{}/repos/{full}/zipball/{}", ctx.api, rel.tag_name)));
+    o.insert(
+        "url".into(),
+        json!(format!("{}/repos/{full}/releases/{id}", ctx.api)),
+    );
+    o.insert(
+        "html_url".into(),
+        json!(format!("{}/{full}/releases/tag/{}", ctx.html, rel.tag_name)),
+    );
+    o.insert(
+        "assets_url".into(),
+        json!(format!("{}/repos/{full}/releases/{id}/assets", ctx.api)),
+    );
+    o.insert(
+        "upload_url".into(),
+        json!(format!(
+            "{}/repos/{full}/releases/{id}/assets{{?name,label}}",
+            ctx.api
+        )),
+    );
+    o.insert(
+        "tarball_url".into(),
+        json!(format!("{}/repos/{full}/tarball/{}", ctx.api, rel.tag_name)),
+    );
+    o.insert(
+        "zipball_url".into(),
+        json!(format!("{}/repos/{full}/zipball/{}", ctx.api, rel.tag_name)),
+    );
     o.remove("discussion_url");
     o.insert("id".into(), json!(id));
-    o.insert("node_id".into(), json!(base64(format!("RE_{id}").as_bytes())));
+    o.insert(
+        "node_id".into(),
+        json!(base64(format!("RE_{id}").as_bytes())),
+    );
     o.insert("tag_name".into(), json!(rel.tag_name));
     o.insert("target_commitish".into(), json!(r.default_branch));
     o.insert("name".into(), json!(rel.name));
@@ -745,15 +869,35 @@ fn release_json(ctx: &Ctx<'_>, r: &Repo, rel: &crate::Release) -> Value {
 
 fn comment_json(ctx: &Ctx<'_>, c: &Comment) -> Value {
     let mut v = ctx.example("issue-comment", &c.repo);
-    let o = v.as_object_mut().expect("issue-comment example is an object");
+    let o = v
+        .as_object_mut()
+        .expect("issue-comment example is an object");
     o.insert("id".into(), json!(c.id));
-    o.insert("node_id".into(), json!(base64(format!("IC_{}", c.id).as_bytes())));
-    o.insert("url".into(), json!(format!("{}/repos/{}/issues/comments/{}", ctx.api, c.repo, c.id)));
+    o.insert(
+        "node_id".into(),
+        json!(base64(format!("IC_{}", c.id).as_bytes())),
+    );
+    o.insert(
+        "url".into(),
+        json!(format!(
+            "{}/repos/{}/issues/comments/{}",
+            ctx.api, c.repo, c.id
+        )),
+    );
     o.insert(
         "html_url".into(),
-        json!(format!("{}/{}/issues/{}#issuecomment-{}", ctx.html, c.repo, c.issue_number, c.id)),
+        json!(format!(
+            "{}/{}/issues/{}#issuecomment-{}",
+            ctx.html, c.repo, c.issue_number, c.id
+        )),
     );
-    o.insert("issue_url".into(), json!(format!("{}/repos/{}/issues/{}", ctx.api, c.repo, c.issue_number)));
+    o.insert(
+        "issue_url".into(),
+        json!(format!(
+            "{}/repos/{}/issues/{}",
+            ctx.api, c.repo, c.issue_number
+        )),
+    );
     o.insert("body".into(), json!(c.body));
     o.insert("created_at".into(), json!(c.created_at));
     o.insert("updated_at".into(), json!(c.updated_at));
@@ -819,19 +963,29 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
                 .collect();
             match st.matching_refs_page_size {
                 None => {
-                    let items: Vec<Value> = names.iter().map(|(n, s)| ref_json(&api, r, n, s)).collect();
+                    let items: Vec<Value> =
+                        names.iter().map(|(n, s)| ref_json(&api, r, n, s)).collect();
                     Resp::json(200, &Value::Array(items))
                 }
                 Some(size) => {
                     let size = size.max(1);
-                    let page = req.q("page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+                    let page = req
+                        .q("page")
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(1)
+                        .max(1);
                     let last = names.len().div_ceil(size).max(1);
                     let start = ((page - 1) * size).min(names.len());
                     let end = (start + size).min(names.len());
-                    let items: Vec<Value> =
-                        names[start..end].iter().map(|(n, s)| ref_json(&api, r, n, s)).collect();
+                    let items: Vec<Value> = names[start..end]
+                        .iter()
+                        .map(|(n, s)| ref_json(&api, r, n, s))
+                        .collect();
                     let base = format!("{repo_base}/git/matching-refs/{}", m.param("ref"));
-                    with_link(Resp::json(200, &Value::Array(items)), link_header(&base, "", page, last))
+                    with_link(
+                        Resp::json(200, &Value::Array(items)),
+                        link_header(&base, "", page, last),
+                    )
                 }
             }
         }
@@ -869,7 +1023,10 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             if !r.commits.contains_key(&sha) && !r.tag_objects.contains_key(&sha) {
                 return ctx.e422("Object does not exist");
             }
-            if !force && old != sha && (r.tag_objects.contains_key(&old) || !is_ancestor(r, &old, &sha)) {
+            if !force
+                && old != sha
+                && (r.tag_objects.contains_key(&old) || !is_ancestor(r, &old, &sha))
+            {
                 return ctx.e422("Update is not a fast forward");
             }
             let v = ref_json(&api, r, &name, &sha);
@@ -878,7 +1035,14 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
         }
         "git/delete-ref" => {
             let name = format!("refs/{}", m.param("ref"));
-            if st.repos.get_mut(key).expect("repo").refs.remove(&name).is_none() {
+            if st
+                .repos
+                .get_mut(key)
+                .expect("repo")
+                .refs
+                .remove(&name)
+                .is_none()
+            {
                 return ctx.e422("Reference does not exist");
             }
             Resp::empty(204)
@@ -887,12 +1051,10 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             let b = req.body.clone().unwrap_or(Value::Null);
             let object = b["object"].as_str().unwrap_or("").to_string();
             if !r.commits.contains_key(&object) && !r.tag_objects.contains_key(&object) {
-                return error(
-                    422,
-                    "Validation Failed",
+                return error(422, "Validation Failed", &ctx.docs).with_errors(
                     &ctx.docs,
-                )
-                .with_errors(&ctx.docs, json!([{"resource": "Tag", "code": "invalid", "field": "object"}]));
+                    json!([{"resource": "Tag", "code": "invalid", "field": "object"}]),
+                );
             }
             let sha = st.new_sha();
             let t = TagObject {
@@ -901,12 +1063,18 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
                 message: b["message"].as_str().unwrap_or("").to_string(),
                 object_sha: object,
                 object_type: b["type"].as_str().unwrap_or("commit").to_string(),
-                tagger_name: b["tagger"]["name"].as_str().unwrap_or("github-actions[bot]").to_string(),
+                tagger_name: b["tagger"]["name"]
+                    .as_str()
+                    .unwrap_or("github-actions[bot]")
+                    .to_string(),
                 tagger_email: b["tagger"]["email"]
                     .as_str()
                     .unwrap_or("41898282+github-actions[bot]@users.noreply.github.com")
                     .to_string(),
-                tagger_date: b["tagger"]["date"].as_str().map(str::to_string).unwrap_or_else(now),
+                tagger_date: b["tagger"]["date"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(now),
             };
             let repo = st.repos.get_mut(key).expect("repo");
             let v = tag_json(&api, repo, &t);
@@ -926,12 +1094,24 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             let mut v = ctx.example("git-commit-2", &full);
             let o = v.as_object_mut().expect("object");
             o.insert("sha".into(), json!(sha));
-            o.insert("node_id".into(), json!(base64(format!("C_{sha}").as_bytes())));
-            o.insert("url".into(), json!(format!("{api}/repos/{full}/git/commits/{sha}")));
-            o.insert("html_url".into(), json!(format!("{}/{full}/commit/{sha}", ctx.html)));
+            o.insert(
+                "node_id".into(),
+                json!(base64(format!("C_{sha}").as_bytes())),
+            );
+            o.insert(
+                "url".into(),
+                json!(format!("{api}/repos/{full}/git/commits/{sha}")),
+            );
+            o.insert(
+                "html_url".into(),
+                json!(format!("{}/{full}/commit/{sha}", ctx.html)),
+            );
             o.insert("message".into(), json!(c.message));
             let tree = crate::sha_for(&format!("tree-{sha}"));
-            o.insert("tree".into(), json!({"url": format!("{api}/repos/{full}/git/trees/{tree}"), "sha": tree}));
+            o.insert(
+                "tree".into(),
+                json!({"url": format!("{api}/repos/{full}/git/trees/{tree}"), "sha": tree}),
+            );
             let parents: Vec<Value> = c
                 .parents
                 .iter()
@@ -955,10 +1135,22 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             let mut v = ctx.example("commit", &full);
             let o = v.as_object_mut().expect("object");
             o.insert("sha".into(), json!(sha));
-            o.insert("node_id".into(), json!(base64(format!("C_{sha}").as_bytes())));
-            o.insert("url".into(), json!(format!("{api}/repos/{full}/commits/{sha}")));
-            o.insert("html_url".into(), json!(format!("{}/{full}/commit/{sha}", ctx.html)));
-            o.insert("comments_url".into(), json!(format!("{api}/repos/{full}/commits/{sha}/comments")));
+            o.insert(
+                "node_id".into(),
+                json!(base64(format!("C_{sha}").as_bytes())),
+            );
+            o.insert(
+                "url".into(),
+                json!(format!("{api}/repos/{full}/commits/{sha}")),
+            );
+            o.insert(
+                "html_url".into(),
+                json!(format!("{}/{full}/commit/{sha}", ctx.html)),
+            );
+            o.insert(
+                "comments_url".into(),
+                json!(format!("{api}/repos/{full}/commits/{sha}/comments")),
+            );
             let parents: Vec<Value> = c
                 .parents
                 .iter()
@@ -1014,7 +1206,11 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             }
         }
         "repos/get-release-by-tag" => {
-            match r.releases.iter().find(|x| !x.draft && x.tag_name == m.param("tag")) {
+            match r
+                .releases
+                .iter()
+                .find(|x| !x.draft && x.tag_name == m.param("tag"))
+            {
                 Some(rel) => Resp::json(200, &release_json(ctx, r, rel)),
                 None => ctx.not_found(),
             }
@@ -1047,10 +1243,17 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             Resp::json(200, &release_json(ctx, r, &r.releases[idx]))
         }
         "actions/list-repo-workflows" => {
-            let all: Vec<Value> = r.workflows.iter().map(|w| workflow_json(ctx, r, w)).collect();
+            let all: Vec<Value> = r
+                .workflows
+                .iter()
+                .map(|w| workflow_json(ctx, r, w))
+                .collect();
             let total = all.len();
             let (page, link) = paginate(&all, req, 30, &format!("{repo_base}/actions/workflows"));
-            with_link(Resp::json(200, &json!({"total_count": total, "workflows": page})), link)
+            with_link(
+                Resp::json(200, &json!({"total_count": total, "workflows": page})),
+                link,
+            )
         }
         "actions/get-workflow" => match find_workflow(r, m.param("workflow_id")) {
             Some(w) => Resp::json(200, &workflow_json(ctx, r, w)),
@@ -1061,7 +1264,10 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
                 return ctx.not_found();
             };
             let wid = w.id;
-            let base = format!("{repo_base}/actions/workflows/{}/runs", m.param("workflow_id"));
+            let base = format!(
+                "{repo_base}/actions/workflows/{}/runs",
+                m.param("workflow_id")
+            );
             list_runs(ctx, st, key, Some(wid), req, &base)
         }
         "actions/list-workflow-runs-for-repo" => {
@@ -1070,7 +1276,11 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
         }
         "actions/get-workflow-run" => {
             let id: u64 = m.param("run_id").parse().unwrap_or(0);
-            let Some(run) = st.runs.iter_mut().find(|x| x.id == id && x.repo.eq_ignore_ascii_case(key)) else {
+            let Some(run) = st
+                .runs
+                .iter_mut()
+                .find(|x| x.id == id && x.repo.eq_ignore_ascii_case(key))
+            else {
                 return ctx.not_found();
             };
             let v = run_json(ctx, run, steps);
@@ -1097,14 +1307,20 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
         }
         "reactions/create-for-issue-comment" => {
             let id: u64 = m.param("comment_id").parse().unwrap_or(0);
-            if !st.comments.iter().any(|c| c.id == id && c.repo.eq_ignore_ascii_case(key)) {
+            if !st
+                .comments
+                .iter()
+                .any(|c| c.id == id && c.repo.eq_ignore_ascii_case(key))
+            {
                 return ctx.not_found();
             }
             let content = body_str(req, "content").to_string();
             let existing = st
                 .reactions
                 .iter()
-                .find(|x| x.comment_id == id && x.content == content && x.repo.eq_ignore_ascii_case(key))
+                .find(|x| {
+                    x.comment_id == id && x.content == content && x.repo.eq_ignore_ascii_case(key)
+                })
                 .cloned();
             let (status, reaction) = match existing {
                 Some(x) => (200, x),
@@ -1159,7 +1375,11 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
         }
         "issues/get-comment" | "issues/update-comment" => {
             let id: u64 = m.param("comment_id").parse().unwrap_or(0);
-            let Some(c) = st.comments.iter_mut().find(|c| c.id == id && c.repo.eq_ignore_ascii_case(key)) else {
+            let Some(c) = st
+                .comments
+                .iter_mut()
+                .find(|c| c.id == id && c.repo.eq_ignore_ascii_case(key))
+            else {
                 return ctx.not_found();
             };
             if req.method == "PATCH" {
@@ -1171,8 +1391,12 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
         }
         "repos/list-deployments" => Resp::json(200, &json!([])),
         "repos/list-deployment-statuses" => Resp::json(200, &json!([])),
-        "repos/create-deployment" => Resp::json(201, &ctx.example("deployment-simple-example", &full)),
-        "repos/create-deployment-status" => Resp::json(201, &ctx.example("deployment-status", &full)),
+        "repos/create-deployment" => {
+            Resp::json(201, &ctx.example("deployment-simple-example", &full))
+        }
+        "repos/create-deployment-status" => {
+            Resp::json(201, &ctx.example("deployment-status", &full))
+        }
         // pulls/get, repos/get-deployment: nothing seeded.
         _ => ctx.not_found(),
     }
@@ -1184,7 +1408,10 @@ trait WithErrors {
 
 impl WithErrors for Resp {
     fn with_errors(mut self, docs: &str, errors: Value) -> Resp {
-        self.body = Some(json!({"message": "Validation Failed", "errors": errors, "documentation_url": docs}).to_string());
+        self.body = Some(
+            json!({"message": "Validation Failed", "errors": errors, "documentation_url": docs})
+                .to_string(),
+        );
         self
     }
 }
@@ -1227,7 +1454,10 @@ fn dispatch(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req
         .map(|k| format!("\"{k}\""))
         .collect();
     if !unexpected.is_empty() {
-        return ctx.e422(&format!("Unexpected inputs provided: [{}]", unexpected.join(", ")));
+        return ctx.e422(&format!(
+            "Unexpected inputs provided: [{}]",
+            unexpected.join(", ")
+        ));
     }
     for d in &declared {
         if d.required && !d.has_default && !given.contains_key(&d.name) {

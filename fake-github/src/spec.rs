@@ -163,7 +163,9 @@ impl Spec {
     /// Does some operation exist for this path with another method?
     pub fn path_known(&self, path: &str) -> bool {
         let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        self.ops.iter().any(|op| match_segs(&op.segs, &raw).is_some())
+        self.ops
+            .iter()
+            .any(|op| match_segs(&op.segs, &raw).is_some())
     }
 }
 
@@ -256,7 +258,9 @@ pub(crate) fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &
                 e.is_empty()
             });
             if !ok {
-                errs.push(format!("For '{at}', {v} is not any of the allowed schemas."));
+                errs.push(format!(
+                    "For '{at}', {v} is not any of the allowed schemas."
+                ));
                 return;
             }
         }
@@ -275,7 +279,10 @@ pub(crate) fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &
     }
     if let Some(options) = schema["enum"].as_array() {
         if !options.contains(v) {
-            errs.push(format!("For '{at}', {v} is not a member of {}.", Value::from(options.clone())));
+            errs.push(format!(
+                "For '{at}', {v} is not a member of {}.",
+                Value::from(options.clone())
+            ));
         }
     }
     if let Value::Object(obj) = v {

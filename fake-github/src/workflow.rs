@@ -49,7 +49,10 @@ pub(crate) fn parse(text: &str) -> Result<WorkflowFile, String> {
     match on {
         Yaml::String(s) if s == "workflow_dispatch" => wf.dispatch_inputs = Some(Vec::new()),
         Yaml::Array(items) => {
-            if items.iter().any(|i| i.as_str() == Some("workflow_dispatch")) {
+            if items
+                .iter()
+                .any(|i| i.as_str() == Some("workflow_dispatch"))
+            {
                 wf.dispatch_inputs = Some(Vec::new());
             }
         }
@@ -108,9 +111,18 @@ mod tests {
 
     #[test]
     fn trigger_forms() {
-        assert!(parse("on: workflow_dispatch\n").unwrap().dispatch_inputs.is_some());
-        assert!(parse("on: [push, workflow_dispatch]\n").unwrap().dispatch_inputs.is_some());
-        assert!(parse("on:\n  workflow_dispatch:\n").unwrap().dispatch_inputs.is_some());
+        assert!(parse("on: workflow_dispatch\n")
+            .unwrap()
+            .dispatch_inputs
+            .is_some());
+        assert!(parse("on: [push, workflow_dispatch]\n")
+            .unwrap()
+            .dispatch_inputs
+            .is_some());
+        assert!(parse("on:\n  workflow_dispatch:\n")
+            .unwrap()
+            .dispatch_inputs
+            .is_some());
         assert!(parse("on: push\n").unwrap().dispatch_inputs.is_none());
         let wf = parse(
             "name: Deploy\nrun-name: deploy ${{ inputs.version }}\non:\n  workflow_dispatch:\n    inputs:\n      version:\n        required: true\n      env:\n        required: true\n        default: prod\n",
@@ -121,7 +133,10 @@ mod tests {
         assert!(inputs[0].required && !inputs[0].has_default);
         assert!(inputs[1].has_default);
         assert_eq!(
-            render_run_name(wf.run_name.as_deref().unwrap(), &[("version".into(), "1.2.3".into())]),
+            render_run_name(
+                wf.run_name.as_deref().unwrap(),
+                &[("version".into(), "1.2.3".into())]
+            ),
             "deploy 1.2.3"
         );
     }

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Kind, Result};
 use crate::execute;
+use crate::github::{GitHub, Options as GitHubOptions};
 use crate::local_git::LocalGit;
 use crate::manifest::{self, Manifest};
 use crate::plan::{self, Plan, Reader, Request, RunContext};
@@ -236,7 +237,7 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
             if plan.is_noop() {
                 return Ok(Output::ok(report::render(&plan, format, false)));
             }
-            preflight::check(&plan, backend.as_ref())?;
+            preflight::check(&mut plan, backend.as_ref())?;
             let ctx = execute::Context {
                 run: env.run.clone(),
                 actor: request.actor.clone().unwrap_or_default(),
@@ -341,9 +342,41 @@ fn open_backend(common: &Common, env: &Env) -> Result<Box<dyn Backend>> {
             };
             Ok(Box::new(LocalGit::open(&path, &repo)?))
         }
-        None => Err(Error::usage(
-            "the GitHub backend is not built yet; use `--git PATH` for a local repository",
-        )),
+        None => {
+            let token = common
+                .token
+                .clone()
+                .or_else(|| env.github_token.clone())
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "no GitHub token: pass `--token TOKEN` or set GITHUB_TOKEN to read {repo}"
+                    ))
+                    .with_help("in a workflow, the action passes `${{ github.token }}` by default; use `--git PATH` for a local repository")
+                })?;
+            let api_url = common
+                .api_url
+                .clone()
+                .or_else(|| env.github_api_url.clone())
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| "https://api.github.com".to_string());
+            let options = GitHubOptions {
+                max_wait: parse_max_wait(common.max_wait.as_deref())?,
+                ..GitHubOptions::default()
+            };
+            Ok(Box::new(GitHub::new(&api_url, &token, options)?))
+        }
+    }
+}
+
+/// `--max-wait`: the total of retry and rate-limit waits (DESIGN §11.15), default 5 minutes.
+pub fn parse_max_wait(t: Option<&str>) -> Result<Duration> {
+    match t.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Duration::from_secs(5 * 60)),
+        Some(t) => humantime::parse_duration(t).map_err(|e| {
+            Error::usage(format!("`--max-wait {t}` is not a duration ({e})"))
+                .with_help("write it like `30s`, `5m` or `1h`")
+        }),
     }
 }
 

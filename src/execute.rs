@@ -89,12 +89,19 @@ fn apply_step(
         }
     }
     let step = &plan.steps[i];
+    let mut inputs = step.inputs.clone();
+    if step.internal.sends_rollback_id {
+        inputs.insert(
+            "rollback_id".to_string(),
+            rollback_id(&ctx.run, &step.service),
+        );
+    }
     let request = DispatchRequest {
         repo: step.repository.clone(),
         service: step.service.clone(),
         workflow: step.workflow.clone(),
         git_ref: step.git_ref.clone(),
-        inputs: step.inputs.clone(),
+        inputs,
         command: step.command.clone(),
     };
     let outcome = backend.dispatch(&request);
@@ -109,4 +116,22 @@ fn apply_step(
         o.run_url = outcome.run_url;
     }
     Ok(())
+}
+
+/// The correlation id sent as the `rollback_id` input (§11.13): unique per run attempt and
+/// service, so the run it started can be found again.
+pub fn rollback_id(run: &RunContext, service: &str) -> String {
+    match &run.run_id {
+        Some(id) => format!(
+            "{id}-{}-{service}",
+            run.run_attempt.as_deref().unwrap_or("1")
+        ),
+        None => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            format!("local-{nanos:x}-{}-{service}", std::process::id())
+        }
+    }
 }

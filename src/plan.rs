@@ -123,6 +123,8 @@ pub struct StepInternal {
     pub rerun: bool,
     /// Where the service's `depends-on` points within the plan (for graphs).
     pub depends_on: Vec<String>,
+    /// Preflight found that the workflow declares `rollback_id`: the executor sends it (§11.13).
+    pub sends_rollback_id: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -804,6 +806,7 @@ fn step_for(
             deploy_tag_commit: r.deploy_tag_commit,
             rerun: r.rerun,
             depends_on: Vec::new(),
+            sends_rollback_id: false,
         },
     })
 }

@@ -6,4 +6,5 @@ pub mod error;
 pub mod graph;
 pub mod manifest;
 pub mod port;
+pub mod refname;
 pub mod template;

@@ -84,7 +84,12 @@ impl Manifest {
     pub fn dependencies(&self) -> BTreeMap<&str, Vec<&str>> {
         self.services
             .iter()
-            .map(|(n, s)| (n.as_str(), s.depends_on.iter().map(String::as_str).collect()))
+            .map(|(n, s)| {
+                (
+                    n.as_str(),
+                    s.depends_on.iter().map(String::as_str).collect(),
+                )
+            })
             .collect()
     }
 }
@@ -166,7 +171,10 @@ const MAX_DEPTH: usize = 32;
 
 #[derive(Debug)]
 enum Yaml {
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
     /// Already reported (alias, tag); validators skip it silently.
@@ -360,6 +368,11 @@ fn load(text: &str, problems: &mut Vec<Problem>) -> Option<Node> {
             }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
+                    let mut node = node;
+                    // An empty value's event is marked where the next token starts.
+                    if matches!(&node.yaml, Yaml::Scalar { text, plain: true } if text.is_empty()) {
+                        node.line = k.line;
+                    }
                     let first = k.text().and_then(|t| {
                         entries
                             .iter()
@@ -553,7 +566,9 @@ impl Cx {
             Some((k, v)) => match &v.yaml {
                 Yaml::Map(e) if !e.is_empty() => {
                     for (sk, sv) in e {
-                        let Some(name) = self.key(sk, "services") else { continue };
+                        let Some(name) = self.key(sk, "services") else {
+                            continue;
+                        };
                         let spath = join("services", name);
                         if let Some(why) = name_problem(name) {
                             self.add(&spath, Some(sk.line), format!("service name {why}"));
@@ -657,10 +672,18 @@ impl Cx {
                         Some(s) => format!("; did you mean `{s}`?"),
                         None => format!(
                             "; the services are {}",
-                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     };
-                    self.add(&key, dep.line, format!("unknown service `{}`{hint}", show(d)));
+                    self.add(
+                        &key,
+                        dep.line,
+                        format!("unknown service `{}`{hint}", show(d)),
+                    );
                 } else if depends_on.iter().any(|x| x == d) {
                     self.add(&key, dep.line, format!("`{d}` is listed twice"));
                 } else {
@@ -679,10 +702,7 @@ impl Cx {
                     workflow: workflow.value.clone(),
                     ref_: ref_.value.clone(),
                     inputs,
-                    prereleases: layer
-                        .prereleases
-                        .or(defaults.prereleases)
-                        .unwrap_or(false),
+                    prereleases: layer.prereleases.or(defaults.prereleases).unwrap_or(false),
                     require_release: layer
                         .require_release
                         .or(defaults.require_release)
@@ -738,15 +758,19 @@ impl Cx {
         };
 
         // Rendered names: every service in every (valid) environment.
-        let valid_envs: Vec<&String> =
-            env_list.iter().filter(|e| name_problem(e).is_none()).collect();
+        let valid_envs: Vec<&String> = env_list
+            .iter()
+            .filter(|e| name_problem(e).is_none())
+            .collect();
         let mut reported: BTreeSet<String> = BTreeSet::new();
         let mut deploy_tags: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
         for (name, svc) in &out {
             if name_problem(name).is_some() {
                 continue;
             }
-            let Some(origin) = origins.get(name) else { continue };
+            let Some(origin) = origins.get(name) else {
+                continue;
+            };
             for env in &valid_envs {
                 let values = Values::new()
                     .with(Placeholder::Service, name.as_str())
@@ -807,7 +831,9 @@ impl Cx {
         let mut found: Vec<(&At<Template>, String)> = Vec::new();
         let mut sample_tag = String::new();
         for v in SAMPLE_VERSIONS {
-            let rendered = tag.value.render(&values.clone().with(Placeholder::Version, *v));
+            let rendered = tag
+                .value
+                .render(&values.clone().with(Placeholder::Version, *v));
             if sample_tag.is_empty() {
                 sample_tag = rendered.clone();
             }
@@ -853,7 +879,10 @@ impl Cx {
                 .map(|e| format!("is not a valid branch or tag name: {e}"))
         };
         if let Some(why) = why {
-            found.push((ref_, format!("renders to `{}` {place}, which {why}", show(&rendered))));
+            found.push((
+                ref_,
+                format!("renders to `{}` {place}, which {why}", show(&rendered)),
+            ));
         }
         for (at, message) in found {
             // One problem per written template, not one per service and environment.
@@ -884,7 +913,11 @@ impl Cx {
             Some(s) => format!("unknown key; did you mean `{s}`?"),
             None => format!(
                 "unknown key; the keys here are {}",
-                known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         self.add(&join(path, &show(key)), Some(line), message);
@@ -893,27 +926,55 @@ impl Cx {
     fn layer(&mut self, path: &str, entries: &[(Node, Node)], service: bool) -> Layer {
         let mut l = Layer::default();
         for (k, v) in entries {
-            let Some(key) = self.key(k, path) else { continue };
+            let Some(key) = self.key(k, path) else {
+                continue;
+            };
             let kp = join(path, key);
             let line = Some(v.line);
             match key {
-                "environment" => l.environment = self.name(&kp, v, "environment").map(|value| At { value, key: kp.clone(), line }),
-                "tag" => l.tag = self.tag_template(&kp, v).map(|value| At { value, key: kp.clone(), line }),
-                "deploy-tag" => {
-                    l.deploy_tag = self.template(&kp, v, NAME_PLACEHOLDERS).map(|value| At { value, key: kp.clone(), line })
+                "environment" => {
+                    l.environment = self.name(&kp, v, "environment").map(|value| At {
+                        value,
+                        key: kp.clone(),
+                        line,
+                    })
                 }
-                "workflow" => l.workflow = self.template(&kp, v, NAME_PLACEHOLDERS).map(|value| At { value, key: kp.clone(), line }),
-                "ref" => l.ref_ = self.template(&kp, v, REF_PLACEHOLDERS).map(|value| At { value, key: kp.clone(), line }),
+                "tag" => {
+                    l.tag = self.tag_template(&kp, v).map(|value| At {
+                        value,
+                        key: kp.clone(),
+                        line,
+                    })
+                }
+                "deploy-tag" => {
+                    l.deploy_tag = self.template(&kp, v, NAME_PLACEHOLDERS).map(|value| At {
+                        value,
+                        key: kp.clone(),
+                        line,
+                    })
+                }
+                "workflow" => {
+                    l.workflow = self.template(&kp, v, NAME_PLACEHOLDERS).map(|value| At {
+                        value,
+                        key: kp.clone(),
+                        line,
+                    })
+                }
+                "ref" => {
+                    l.ref_ = self.template(&kp, v, REF_PLACEHOLDERS).map(|value| At {
+                        value,
+                        key: kp.clone(),
+                        line,
+                    })
+                }
                 "inputs" => l.inputs = self.inputs(&kp, v),
                 "prereleases" => l.prereleases = self.boolean(&kp, v),
                 "require-release" => l.require_release = self.boolean(&kp, v),
                 "skip" => l.skip = self.skip(&kp, v),
                 "cascade" => l.cascade = self.cascade(&kp, v),
-                "depends-on" | "repo" | "command" if !service => self.add(
-                    &kp,
-                    Some(k.line),
-                    "is set per service, not in `defaults`",
-                ),
+                "depends-on" | "repo" | "command" if !service => {
+                    self.add(&kp, Some(k.line), "is set per service, not in `defaults`")
+                }
                 "depends-on" => {
                     l.depends_on_line = Some(k.line);
                     l.depends_on = self.depends_on(&kp, v);
@@ -922,7 +983,11 @@ impl Cx {
                 "command" => l.command = self.command(&kp, v),
                 other => {
                     let known: Vec<&str> = if service {
-                        DEFAULT_KEYS.iter().chain(SERVICE_ONLY_KEYS).copied().collect()
+                        DEFAULT_KEYS
+                            .iter()
+                            .chain(SERVICE_ONLY_KEYS)
+                            .copied()
+                            .collect()
                     } else {
                         DEFAULT_KEYS.to_vec()
                     };
@@ -943,7 +1008,11 @@ impl Cx {
             }
             Yaml::Scalar { text, .. } => Some(text.clone()),
             _ => {
-                self.add(key, Some(v.line), format!("must be a string, not {}", v.what()));
+                self.add(
+                    key,
+                    Some(v.line),
+                    format!("must be a string, not {}", v.what()),
+                );
                 None
             }
         }
@@ -965,7 +1034,11 @@ impl Cx {
         let t = match Template::parse(&text) {
             Ok(t) => t,
             Err(e) => {
-                self.add(key, Some(v.line), format!("template `{}`: {e}", show(&text)));
+                self.add(
+                    key,
+                    Some(v.line),
+                    format!("template `{}`: {e}", show(&text)),
+                );
                 return None;
             }
         };
@@ -976,7 +1049,10 @@ impl Cx {
             return Some(t);
         }
         let list = |ps: &[Placeholder]| {
-            ps.iter().map(|p| format!("{{{}}}", p.name())).collect::<Vec<_>>().join(", ")
+            ps.iter()
+                .map(|p| format!("{{{}}}", p.name()))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         self.add(
             key,
@@ -992,7 +1068,11 @@ impl Cx {
 
     fn tag_template(&mut self, key: &str, v: &Node) -> Option<Template> {
         let t = self.template(key, v, TAG_PLACEHOLDERS)?;
-        match t.placeholders().filter(|p| *p == Placeholder::Version).count() {
+        match t
+            .placeholders()
+            .filter(|p| *p == Placeholder::Version)
+            .count()
+        {
             1 => Some(t),
             0 => {
                 self.add(
@@ -1009,7 +1089,10 @@ impl Cx {
                 self.add(
                     key,
                     Some(v.line),
-                    format!("`{}` has `{{version}}` more than once; use it exactly once", show(t.source())),
+                    format!(
+                        "`{}` has `{{version}}` more than once; use it exactly once",
+                        show(t.source())
+                    ),
                 );
                 None
             }
@@ -1019,18 +1102,28 @@ impl Cx {
     fn boolean(&mut self, key: &str, v: &Node) -> Option<bool> {
         match &v.yaml {
             Yaml::Bad => None,
-            Yaml::Scalar { text, plain: true } if matches!(text.as_str(), "true" | "True" | "TRUE") => {
+            Yaml::Scalar { text, plain: true }
+                if matches!(text.as_str(), "true" | "True" | "TRUE") =>
+            {
                 Some(true)
             }
-            Yaml::Scalar { text, plain: true } if matches!(text.as_str(), "false" | "False" | "FALSE") => {
+            Yaml::Scalar { text, plain: true }
+                if matches!(text.as_str(), "false" | "False" | "FALSE") =>
+            {
                 Some(false)
             }
             Yaml::Scalar { text, plain } => {
                 let lower = text.to_ascii_lowercase();
                 let why = if !plain && matches!(lower.as_str(), "true" | "false") {
-                    format!("must be `true` or `false` without quotes, not the string \"{}\"", show(text))
+                    format!(
+                        "must be `true` or `false` without quotes, not the string \"{}\"",
+                        show(text)
+                    )
                 } else if matches!(lower.as_str(), "yes" | "no" | "on" | "off" | "y" | "n") {
-                    format!("must be `true` or `false`; `{}` is a string in YAML 1.2", show(text))
+                    format!(
+                        "must be `true` or `false`; `{}` is a string in YAML 1.2",
+                        show(text)
+                    )
                 } else {
                     format!("must be `true` or `false`, not `{}`", show(text))
                 };
@@ -1038,7 +1131,11 @@ impl Cx {
                 None
             }
             _ => {
-                self.add(key, Some(v.line), format!("must be `true` or `false`, not {}", v.what()));
+                self.add(
+                    key,
+                    Some(v.line),
+                    format!("must be `true` or `false`, not {}", v.what()),
+                );
                 None
             }
         }
@@ -1145,7 +1242,11 @@ impl Cx {
                 continue;
             }
             if val.is_null() && matches!(val.yaml, Yaml::Scalar { .. }) {
-                self.add(&ikey, Some(val.line), "needs a value; write \"\" for an empty input");
+                self.add(
+                    &ikey,
+                    Some(val.line),
+                    "needs a value; write \"\" for an empty input",
+                );
                 ok = false;
                 continue;
             }
@@ -1171,7 +1272,10 @@ impl Cx {
                 self.add(
                     key,
                     Some(v.line),
-                    format!("must be `redeploy` or `rollback`, not `{}`{hint}", show(other)),
+                    format!(
+                        "must be `redeploy` or `rollback`, not `{}`{hint}",
+                        show(other)
+                    ),
                 );
                 None
             }
@@ -1245,7 +1349,9 @@ impl Cx {
         }
         let mut out: Vec<String> = Vec::new();
         for item in items {
-            let Some(name) = self.name(key, item, "environment") else { continue };
+            let Some(name) = self.name(key, item, "environment") else {
+                continue;
+            };
             if out.contains(&name) {
                 self.add(key, Some(item.line), format!("`{name}` is listed twice"));
             } else {
@@ -1279,13 +1385,22 @@ fn name_problem(name: &str) -> Option<String> {
         ));
     }
     if name.contains("..") {
-        return Some(format!("`{}` has `..`, which git refuses in a ref name", show(name)));
+        return Some(format!(
+            "`{}` has `..`, which git refuses in a ref name",
+            show(name)
+        ));
     }
     if name.ends_with(".lock") {
-        return Some(format!("`{}` ends with `.lock`, which git refuses in a ref name", show(name)));
+        return Some(format!(
+            "`{}` ends with `.lock`, which git refuses in a ref name",
+            show(name)
+        ));
     }
     if name.ends_with('.') {
-        return Some(format!("`{}` ends with `.`, which git refuses in a ref name", show(name)));
+        return Some(format!(
+            "`{}` ends with `.`, which git refuses in a ref name",
+            show(name)
+        ));
     }
     None
 }
@@ -1407,7 +1522,7 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
         let d = if n == w || n.replace('-', "") == w.replace('-', "") {
             0
         } else {
-            levenshtein(&w, &n)
+            edit_distance(&w, &n)
         };
         let limit = (c.chars().count() / 3).clamp(1, 2);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
@@ -1417,16 +1532,742 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
     best.map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance where swapping two neighbouring characters counts as one edit
+/// (optimal string alignment), so `atuh` is one edit from `auth`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+    let w = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
         }
-        prev = cur;
     }
-    prev[b.len()]
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"defaults:                          # every key here can be overridden per service
+  environment: production
+  tag: "{service}/v{version}"      # version tag naming; must contain {version}
+  deploy-tag: "deploy/{environment}/{service}"
+  workflow: deploy.yml
+  ref: "{default_branch}"
+  inputs:
+    version: "{version}"
+  prereleases: false
+  require-release: false
+  skip: []
+  cascade: redeploy
+services:
+  db: {}
+  auth:
+    depends-on: [db]
+  api:
+    depends-on: [auth, db]
+    workflow: deploy-api.yml
+  web:
+    repo: acme/web
+    tag: "v{version}"
+    depends-on: [api]
+    cascade: rollback
+"#;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        match parse(text, DEFAULT_PATH) {
+            Ok(m) => panic!("expected problems, got {m:?}"),
+            Err(p) => p,
+        }
+    }
+
+    fn show_all(text: &str) -> Vec<String> {
+        problems(text)
+            .iter()
+            .map(|p| p.describe(DEFAULT_PATH))
+            .collect()
+    }
+
+    #[test]
+    fn resolves_the_design_example() {
+        let m = parse(EXAMPLE, DEFAULT_PATH).unwrap();
+        assert_eq!(m.path, DEFAULT_PATH);
+        assert_eq!(m.environments, vec!["production"]);
+        assert_eq!(
+            m.services.keys().collect::<Vec<_>>(),
+            ["api", "auth", "db", "web"]
+        );
+        let db = m.service("db").unwrap();
+        assert_eq!(db.tag.source(), "{service}/v{version}");
+        assert_eq!(db.deploy_tag.source(), "deploy/{environment}/{service}");
+        assert_eq!(db.workflow.source(), "deploy.yml");
+        assert_eq!(db.ref_.source(), "{default_branch}");
+        assert_eq!(db.inputs.keys().collect::<Vec<_>>(), ["version"]);
+        assert_eq!(db.cascade, Cascade::Redeploy);
+        assert!(db.depends_on.is_empty() && db.repo.is_none() && db.command.is_none());
+        let api = m.service("api").unwrap();
+        assert_eq!(api.workflow.source(), "deploy-api.yml");
+        assert_eq!(api.depends_on, ["auth", "db"]);
+        let web = m.service("web").unwrap();
+        assert_eq!(web.tag.source(), "v{version}");
+        assert_eq!(web.repo.as_deref(), Some("acme/web"));
+        assert_eq!(web.cascade, Cascade::Rollback);
+        assert_eq!(web.environment, "production");
+    }
+
+    #[test]
+    fn built_in_defaults_and_whole_replacement() {
+        let text = r#"
+defaults:
+  environment: staging
+  inputs: {version: "{version}", reason: "{reason}"}
+  skip: ["1.3.0"]
+  prereleases: true
+services:
+  a: ~
+  b:
+    inputs: {ver: "{version}", n: 3, flag: true}
+    skip: [">=2.0.0, <2.0.3", v1.0.0]
+    require-release: true
+    environment: production
+    command: [./deploy.sh, "{version}", "{{literal}}"]
+"#;
+        let m = parse(text, DEFAULT_PATH).unwrap();
+        assert_eq!(m.environments, ["production", "staging"]);
+        let a = m.service("a").unwrap();
+        assert_eq!(a.environment, "staging");
+        assert!(a.prereleases && !a.require_release);
+        assert_eq!(a.inputs.keys().collect::<Vec<_>>(), ["reason", "version"]);
+        assert_eq!(a.skip_source, ["1.3.0"]);
+        assert_eq!(a.tag.source(), BUILTIN_TAG);
+        let b = m.service("b").unwrap();
+        // inputs and skip replace the defaults whole.
+        assert_eq!(b.inputs.keys().collect::<Vec<_>>(), ["flag", "n", "ver"]);
+        assert_eq!(b.inputs["n"].render(&Values::new()), "3");
+        assert_eq!(b.inputs["flag"].render(&Values::new()), "true");
+        assert_eq!(b.skip_source, [">=2.0.0, <2.0.3", "v1.0.0"]);
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(b.skip[0].matches(&v("2.0.2")) && !b.skip[0].matches(&v("2.0.3")));
+        assert_eq!(b.skip[1], Skip::Exact(v("1.0.0")));
+        assert!(!b.skip[1].matches(&v("1.0.1")), "exact, never ^1.0.0");
+        assert!(b.prereleases && b.require_release);
+        let cmd = b.command.as_ref().unwrap();
+        assert_eq!(cmd[2].render(&Values::new()), "{literal}");
+        assert_eq!(
+            cmd[1].placeholders().collect::<Vec<_>>(),
+            [Placeholder::Version]
+        );
+    }
+
+    #[test]
+    fn nothing_set_at_all() {
+        let m = parse("services:\n  api:\n", DEFAULT_PATH).unwrap();
+        let api = m.service("api").unwrap();
+        assert_eq!(api.environment, "production");
+        assert_eq!(api.inputs["version"].source(), "{version}");
+        assert!(!api.prereleases && !api.require_release && api.skip.is_empty());
+        assert_eq!(m.environments, ["production"]);
+    }
+
+    /// (manifest, line of the first problem, its key, a part of its message)
+    #[test]
+    fn each_problem_names_key_and_line() {
+        let cases: &[(&str, usize, &str, &str)] = &[
+            ("", 1, "", "empty"),
+            ("# only a comment\n", 1, "", "empty"),
+            ("just text", 1, "", "must be a map"),
+            ("- a\n- b\n", 1, "", "not a list"),
+            (
+                "services:\n  api: {}\n  api: {}\n",
+                3,
+                "services.api",
+                "duplicate key (first at line 2)",
+            ),
+            (
+                "services: {api: {}}\nservices: {}\n",
+                2,
+                "services",
+                "duplicate key",
+            ),
+            (
+                "services:\n  api:\n    tag: \"a/{version}\"\n    tag: \"b/{version}\"\n",
+                4,
+                "services.api.tag",
+                "duplicate key",
+            ),
+            ("services:\n  api: {bad: [\n", 3, "", "not valid YAML"),
+            ("services:\n\tapi: {}\n", 2, "", "not valid YAML"),
+            (
+                "services: {a: {}}\n---\nservices: {b: {}}\n",
+                2,
+                "",
+                "more than one YAML document",
+            ),
+            (
+                "services:\n  db: {inputs: &a {v: x}}\n  api: {inputs: *a}\n",
+                3,
+                "services.api.inputs",
+                "aliases",
+            ),
+            (
+                "services:\n  api:\n    tag: !!str \"v{version}\"\n",
+                3,
+                "services.api.tag",
+                "YAML tags",
+            ),
+            ("defaults: {}\n", 1, "services", "missing"),
+            ("services: {}\n", 1, "services", "at least one service"),
+            ("services:\n", 1, "services", "at least one service"),
+            ("services: [api]\n", 1, "services", "must be a map"),
+            (
+                "services:\n  api: 3\n",
+                2,
+                "services.api",
+                "must be a map of settings",
+            ),
+            ("servces: {}\n", 1, "servces", "did you mean `services`?"),
+            (
+                "services:\n  api:\n    depends_on: [db]\n  db: {}\n",
+                3,
+                "services.api.depends_on",
+                "unknown key; did you mean `depends-on`?",
+            ),
+            (
+                "services:\n  api:\n    deploytag: x\n",
+                3,
+                "services.api.deploytag",
+                "did you mean `deploy-tag`?",
+            ),
+            (
+                "defaults:\n  require_release: true\nservices: {a: {}}\n",
+                2,
+                "defaults.require_release",
+                "did you mean `require-release`?",
+            ),
+            (
+                "defaults:\n  Tag: \"{version}\"\nservices: {a: {}}\n",
+                2,
+                "defaults.Tag",
+                "did you mean `tag`?",
+            ),
+            (
+                "defaults:\n  wat: 1\nservices: {a: {}}\n",
+                2,
+                "defaults.wat",
+                "the keys here are",
+            ),
+            (
+                "defaults:\n  depends-on: [a]\nservices: {a: {}}\n",
+                2,
+                "defaults.depends-on",
+                "per service",
+            ),
+            (
+                "services:\n  api:\n    prereleases: yes\n",
+                3,
+                "services.api.prereleases",
+                "`yes` is a string in YAML 1.2",
+            ),
+            (
+                "services:\n  api:\n    prereleases: \"true\"\n",
+                3,
+                "services.api.prereleases",
+                "without quotes",
+            ),
+            (
+                "services:\n  api:\n    require-release: 1\n",
+                3,
+                "services.api.require-release",
+                "must be `true` or `false`",
+            ),
+            (
+                "services:\n  api:\n    skip: [no]\n",
+                3,
+                "services.api.skip",
+                "neither a version",
+            ),
+            (
+                "services:\n  api:\n    skip:\n      - 1.3\n",
+                4,
+                "services.api.skip",
+                "read as a number, not a string; quote it",
+            ),
+            (
+                "services:\n  api:\n    skip: [\"1.3.0\", 2]\n",
+                3,
+                "services.api.skip",
+                "`2` is read as a number",
+            ),
+            (
+                "services:\n  api:\n    skip: \"1.3.0\"\n",
+                3,
+                "services.api.skip",
+                "must be a list",
+            ),
+            (
+                "services:\n  api:\n    skip: [[1]]\n",
+                3,
+                "services.api.skip",
+                "must be strings",
+            ),
+            (
+                "services:\n  api:\n    cascade: rollbak\n",
+                3,
+                "services.api.cascade",
+                "did you mean `rollback`?",
+            ),
+            (
+                "services:\n  api:\n    tag: \"api-{servce}-{version}\"\n",
+                3,
+                "services.api.tag",
+                "unknown placeholder {servce} (known: {service}",
+            ),
+            (
+                "services:\n  api:\n    tag: \"api/{version\"\n",
+                3,
+                "services.api.tag",
+                "not closed",
+            ),
+            (
+                "services:\n  api:\n    tag: \"api/latest\"\n",
+                3,
+                "services.api.tag",
+                "has no `{version}`",
+            ),
+            (
+                "services:\n  api:\n    tag: \"{version}-{version}\"\n",
+                3,
+                "services.api.tag",
+                "more than once",
+            ),
+            (
+                "services:\n  api:\n    tag: \"{sha}/{version}\"\n",
+                3,
+                "services.api.tag",
+                "{sha} cannot be used here",
+            ),
+            (
+                "services:\n  api:\n    deploy-tag: \"deploy/{version}\"\n",
+                3,
+                "services.api.deploy-tag",
+                "{version} cannot be used here; this key may use {service}, {environment}",
+            ),
+            (
+                "services:\n  api:\n    workflow: \"{tag}.yml\"\n",
+                3,
+                "services.api.workflow",
+                "{tag} cannot be used",
+            ),
+            (
+                "services:\n  api:\n    ref: \"{sha}\"\n",
+                3,
+                "services.api.ref",
+                "{sha} cannot be used",
+            ),
+            (
+                "services:\n  api:\n    workflow: deploy.sh\n",
+                3,
+                "services.api.workflow",
+                "`.yml` or `.yaml`",
+            ),
+            (
+                "services:\n  api:\n    workflow: .github/workflows/deploy.yml\n",
+                3,
+                "services.api.workflow",
+                "without a directory",
+            ),
+            (
+                "services:\n  api:\n    ref: 0123456789abcdef0123456789abcdef01234567\n",
+                3,
+                "services.api.ref",
+                "commit sha",
+            ),
+            (
+                "services:\n  api:\n    ref: \"release..{version}\"\n",
+                3,
+                "services.api.ref",
+                "contains `..`",
+            ),
+            (
+                "services:\n  api:\n    tag: \"{service}..v{version}\"\n",
+                3,
+                "services.api.tag",
+                "not a valid git tag name: it contains `..`",
+            ),
+            (
+                "services:\n  api:\n    tag: \"{service}/v{version}.lock\"\n",
+                3,
+                "services.api.tag",
+                "ends with `.lock`",
+            ),
+            (
+                "services:\n  api:\n    tag: \"{service} v{version}\"\n",
+                3,
+                "services.api.tag",
+                "contains a space",
+            ),
+            (
+                "defaults:\n  deploy-tag: \"deploy//{service}\"\nservices: {api: {}}\n",
+                2,
+                "defaults.deploy-tag",
+                "`//`",
+            ),
+            (
+                "defaults:\n  deploy-tag: \"deploy/{environment}\"\nservices: {api: {}, web: {}}\n",
+                2,
+                "defaults.deploy-tag",
+                "share the deploy tag",
+            ),
+            (
+                "services:\n  Api.: {}\n",
+                2,
+                "services.Api.",
+                "ends with `.`",
+            ),
+            ("services:\n  a..b: {}\n", 2, "services.a..b", "`..`"),
+            ("services:\n  x.lock: {}\n", 2, "services.x.lock", "`.lock`"),
+            (
+                "services:\n  _x: {}\n",
+                2,
+                "services._x",
+                "must start with a letter or digit",
+            ),
+            ("services:\n  a/b: {}\n", 2, "services.a/b", "has `/`"),
+            ("services:\n  plan: {}\n", 2, "services.plan", "reserved"),
+            ("services:\n  help: {}\n", 2, "services.help", "reserved"),
+            (
+                "services:\n  api:\n    environment: \"prod env\"\n",
+                3,
+                "services.api.environment",
+                "environment name",
+            ),
+            (
+                "services:\n  api:\n    repo: acme\n",
+                3,
+                "services.api.repo",
+                "exactly one `/`",
+            ),
+            (
+                "services:\n  api:\n    repo: acme/we b\n",
+                3,
+                "services.api.repo",
+                "the name takes",
+            ),
+            (
+                "services:\n  api:\n    repo: -acme/web\n",
+                3,
+                "services.api.repo",
+                "the owner takes",
+            ),
+            (
+                "services:\n  api:\n    command: []\n",
+                3,
+                "services.api.command",
+                "at least the program",
+            ),
+            (
+                "services:\n  api:\n    command: ./deploy.sh\n",
+                3,
+                "services.api.command",
+                "must be a list",
+            ),
+            (
+                "services:\n  api:\n    command: [\"\", x]\n",
+                3,
+                "services.api.command",
+                "first entry) is empty",
+            ),
+            (
+                "services:\n  api:\n    inputs: [version]\n",
+                3,
+                "services.api.inputs",
+                "must be a map",
+            ),
+            (
+                "services:\n  api:\n    inputs:\n      version:\n",
+                4,
+                "services.api.inputs.version",
+                "needs a value",
+            ),
+            (
+                "services:\n  api:\n    inputs:\n      \"bad name\": x\n",
+                4,
+                "services.api.inputs.bad name",
+                "not a valid workflow input name",
+            ),
+            (
+                "services:\n  api:\n    depends-on: [db]\n",
+                3,
+                "services.api.depends-on",
+                "unknown service `db`",
+            ),
+            (
+                "services:\n  api:\n    depends-on: [atuh]\n  auth: {}\n",
+                3,
+                "services.api.depends-on",
+                "did you mean `auth`?",
+            ),
+            (
+                "services:\n  api:\n    depends-on: [api]\n",
+                3,
+                "services.api.depends-on",
+                "depends on itself",
+            ),
+            (
+                "services:\n  api:\n    depends-on: [db, db]\n  db: {}\n",
+                3,
+                "services.api.depends-on",
+                "listed twice",
+            ),
+            (
+                "services:\n  api:\n    depends-on: db\n  db: {}\n",
+                3,
+                "services.api.depends-on",
+                "must be a list",
+            ),
+            (
+                "services:\n  api:\n    depends-on: [web]\n  web:\n    depends-on: [api]\n",
+                3,
+                "services.api.depends-on",
+                "cycle in depends-on: api -> web -> api",
+            ),
+            (
+                "environments: [production]\nservices:\n  api:\n    environment: staging\n",
+                4,
+                "services.api.environment",
+                "not in `environments` (line 1)",
+            ),
+            (
+                "environments: [staging]\nservices:\n  api: {}\n",
+                1,
+                "environments",
+                "does not list `production`",
+            ),
+            (
+                "environments: []\nservices:\n  api: {}\n",
+                1,
+                "environments",
+                "at least one",
+            ),
+            (
+                "environments: [a, a]\nservices:\n  api: {environment: a}\n",
+                1,
+                "environments",
+                "listed twice",
+            ),
+        ];
+        for (text, line, key, part) in cases {
+            let ps = problems(text);
+            let first = &ps[0];
+            assert_eq!(
+                (first.line, first.key.as_str()),
+                (Some(*line), *key),
+                "{text:?}: {ps:#?}"
+            );
+            assert!(
+                first.message.contains(part),
+                "{text:?}: {:?} lacks {part:?}",
+                first.message
+            );
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_sorted_by_line() {
+        let text = "services:\n  api:\n    depends-on: [nope]\n    cascade: x\n  web:\n    prereleases: yes\ndefaults:\n  tag: nothing\n";
+        let lines: Vec<_> = problems(text).iter().map(|p| p.line).collect();
+        assert_eq!(lines, [Some(3), Some(4), Some(6), Some(8)]);
+    }
+
+    #[test]
+    fn cycle_is_named_in_full() {
+        let text = "services:\n  api:\n    depends-on: [auth]\n  auth:\n    depends-on: [db]\n  db:\n    depends-on: [api]\n";
+        let ps = problems(text);
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert_eq!(
+            ps[0].message,
+            "cycle in depends-on: api -> auth -> db -> api"
+        );
+    }
+
+    #[test]
+    fn defaults_template_problem_is_reported_once() {
+        let text = "defaults:\n  tag: \"{service}~{version}\"\nservices: {a: {}, b: {}, c: {}}\n";
+        let ps = problems(text);
+        assert_eq!(ps.len(), 1, "{ps:#?}");
+        assert!(
+            ps[0].message.contains("for service `a`"),
+            "{}",
+            ps[0].message
+        );
+    }
+
+    #[test]
+    fn suggestions() {
+        let keys = DEFAULT_KEYS.iter().chain(SERVICE_ONLY_KEYS).copied();
+        let cases = [
+            ("depends_on", Some("depends-on")),
+            ("dependson", Some("depends-on")),
+            ("deploytag", Some("deploy-tag")),
+            ("Deploy_Tag", Some("deploy-tag")),
+            ("require_release", Some("require-release")),
+            ("prerelease", Some("prereleases")),
+            ("worklfow", Some("workflow")),
+            ("TAG", Some("tag")),
+            ("tags", Some("tag")),
+            ("xyz", None),
+            ("banana", None),
+        ];
+        for (word, want) in cases {
+            assert_eq!(suggest(word, keys.clone()), want, "{word}");
+        }
+        assert_eq!(edit_distance("atuh", "auth"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn yaml_1_2_scalars() {
+        // `on`, `yes`, `no` are strings: fine as names and input values.
+        let m = parse(
+            "services:\n  on:\n    inputs: {yes: no, n: 1.5}\n    environment: no\n",
+            DEFAULT_PATH,
+        )
+        .unwrap();
+        let s = m.service("on").unwrap();
+        assert_eq!(s.environment, "no");
+        assert_eq!(s.inputs["yes"].source(), "no");
+        assert_eq!(s.inputs["n"].source(), "1.5");
+        // Quoted `1.3` is a requirement (the semver crate's `^1.3`), unquoted is a number.
+        assert!(parse("services:\n  a: {skip: [\"1.3\"]}\n", DEFAULT_PATH).is_ok());
+        for (text, kind) in [
+            ("1", "a number"),
+            ("1.3", "a number"),
+            ("1e3", "a number"),
+            ("true", "a boolean"),
+            ("null", "null"),
+            ("0x1F", "a number"),
+            (".inf", "a number"),
+        ] {
+            assert_eq!(core_type(text), Some(kind), "{text}");
+        }
+        for text in [
+            "1.3.0",
+            "v1",
+            "no",
+            "yes",
+            "1.2.3-rc.1",
+            ">=1",
+            "0x",
+            "1e",
+            ".",
+        ] {
+            assert_eq!(core_type(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn numeric_workflow_id_and_literal_braces() {
+        let m = parse(
+            "services:\n  api:\n    workflow: 123456\n    inputs: {json: \"{{\\\"v\\\": \\\"{version}\\\"}}\"}\n",
+            DEFAULT_PATH,
+        )
+        .unwrap();
+        let api = m.service("api").unwrap();
+        assert_eq!(api.workflow.render(&Values::new()), "123456");
+        let v = Values::new().with(Placeholder::Version, "1.0.0");
+        assert_eq!(api.inputs["json"].render(&v), r#"{"v": "1.0.0"}"#);
+    }
+
+    #[test]
+    fn explicit_environments_are_kept() {
+        let m = parse(
+            "environments: [production, staging]\nservices:\n  api: {}\n  web: {environment: staging}\n",
+            DEFAULT_PATH,
+        )
+        .unwrap();
+        assert_eq!(m.environments, ["production", "staging"]);
+        assert_eq!(m.service("web").unwrap().environment, "staging");
+        // Every environment's rendered deploy tag is checked, not only the service's own.
+        let ps = problems("environments: [production, \"a.\"]\nservices:\n  api: {}\n");
+        assert!(ps[0].message.contains("ends with `.`"), "{ps:#?}");
+    }
+
+    #[test]
+    fn error_has_headline_details_and_help() {
+        let text = "services:\n  api:\n    depends_on: [db]\n    prereleases: yes\n";
+        let e = problems_to_error(DEFAULT_PATH, &problems(text));
+        assert_eq!(e.kind, Kind::Manifest);
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.message,
+            ".github/rollback.yml:3: services.api.depends_on: unknown key; did you mean `depends-on`? (and 1 more problem)"
+        );
+        assert_eq!(e.details.len(), 1);
+        assert!(e.details[0].starts_with(".github/rollback.yml:4: services.api.prereleases:"));
+        assert!(e
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("rollback validate"));
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        let deep_flow = format!("services: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep_block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let laughs = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nservices: {s: {inputs: *c}}\n";
+        let huge_key = format!(
+            "services:\n  {}: {{}}\n  a:\n    depends-on: [{}]\n",
+            "k".repeat(100_000),
+            "q".repeat(100_000)
+        );
+        let texts = [
+            deep_flow.as_str(),
+            deep_block.as_str(),
+            laughs,
+            huge_key.as_str(),
+            "\t",
+            "---\n...\n",
+            ":",
+            "? [a]\n: b\n",
+            "services:\n  ? [a]\n  : {}\n",
+            "services: {api: {tag: !custom x}}",
+            "%YAML 1.2\n---\nservices: {a: {}}\n",
+            "services: {\"\": {}}",
+            "services: {api: {inputs: {\"\": x}}}",
+            "\u{feff}services: {a: {}}",
+            "services:\n  a:\n    command: [[x]]\n",
+        ];
+        for t in texts {
+            let _ = parse(t, DEFAULT_PATH);
+        }
+        assert!(problems(&deep_flow)[0].message.contains("recursion limit"));
+        let ps = problems(&deep_block);
+        assert!(ps[0].message.contains("nested more than 32"), "{ps:#?}");
+        let ps = problems(laughs);
+        assert!(
+            ps.iter().all(|p| p.message.contains("aliases")
+                || p.key == "a"
+                || p.key == "b"
+                || p.key == "c"),
+            "{ps:#?}"
+        );
+        assert!(show_all(&huge_key).iter().all(|l| l.len() < 400));
+    }
 }

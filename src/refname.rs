@@ -143,8 +143,14 @@ mod tests {
             ("/refs/tags/a", Err(EmptyComponent)),
             ("refs/tags/a/", Err(EmptyComponent)),
             ("refs/tags/.a", Err(ComponentStartsWithDot(".a".into()))),
-            ("refs/tags/a.lock", Err(ComponentEndsWithLock("a.lock".into()))),
-            ("refs/tags/a.lock/b", Err(ComponentEndsWithLock("a.lock".into()))),
+            (
+                "refs/tags/a.lock",
+                Err(ComponentEndsWithLock("a.lock".into())),
+            ),
+            (
+                "refs/tags/a.lock/b",
+                Err(ComponentEndsWithLock("a.lock".into())),
+            ),
             ("refs/tags/a.", Err(EndsWithDot)),
         ];
         for (name, want) in cases {

@@ -381,7 +381,7 @@ fn load(text: &str, problems: &mut Vec<Problem>) -> Option<Node> {
                     });
                     match first {
                         Some(first) => problems.push(Problem::new(
-                            join(path, k.text().unwrap_or("")),
+                            join(path, &show(k.text().unwrap_or(""))),
                             Some(k.line),
                             format!("duplicate key (first at line {first}); keep one"),
                         )),
@@ -536,7 +536,7 @@ impl Cx {
         };
         let mut defaults = Layer::default();
         let mut services: Option<(&Node, &Node)> = None;
-        let mut environments: Option<&Node> = None;
+        let mut environments: Option<(&Node, &Node)> = None;
         for (k, v) in entries {
             let Some(key) = self.key(k, "") else { continue };
             match key {
@@ -551,7 +551,7 @@ impl Cx {
                     ),
                 },
                 "services" => services = Some((k, v)),
-                "environments" => environments = Some(v),
+                "environments" => environments = Some((k, v)),
                 other => self.unknown_key("", k.line, other, TOP_KEYS),
             }
         }
@@ -612,7 +612,7 @@ impl Cx {
             },
         }
 
-        let explicit = environments.and_then(|v| self.environment_list(v));
+        let explicit = environments.and_then(|(k, v)| self.environment_list(k.line, v));
         let names: BTreeSet<&str> = layers.iter().map(|(n, _, _)| n.as_str()).collect();
 
         let mut out: BTreeMap<String, Service> = BTreeMap::new();
@@ -670,14 +670,17 @@ impl Cx {
                 } else if !names.contains(d) {
                     let hint = match suggest(d, names.iter().copied()) {
                         Some(s) => format!("; did you mean `{s}`?"),
-                        None => format!(
-                            "; the services are {}",
-                            names
+                        None => {
+                            let mut list: Vec<String> = names
                                 .iter()
-                                .map(|n| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                                .take(20)
+                                .map(|n| format!("`{}`", show(n)))
+                                .collect();
+                            if names.len() > 20 {
+                                list.push("…".to_string());
+                            }
+                            format!("; the services are {}", list.join(", "))
+                        }
                     };
                     self.add(
                         &key,
@@ -1340,7 +1343,7 @@ impl Cx {
         ok.then_some(out)
     }
 
-    fn environment_list(&mut self, v: &Node) -> Option<(Vec<String>, usize)> {
+    fn environment_list(&mut self, key_line: usize, v: &Node) -> Option<(Vec<String>, usize)> {
         let key = "environments";
         let items = self.list(key, v, "[production, staging]")?;
         if items.is_empty() {
@@ -1358,7 +1361,7 @@ impl Cx {
                 out.push(name);
             }
         }
-        Some((out, v.line))
+        Some((out, key_line))
     }
 }
 
@@ -2062,6 +2065,12 @@ services:
                 1,
                 "environments",
                 "at least one",
+            ),
+            (
+                "environments:\n  - staging\nservices:\n  api: {}\n",
+                1,
+                "environments",
+                "does not list `production`",
             ),
             (
                 "environments: [a, a]\nservices:\n  api: {environment: a}\n",

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod plan;
 pub mod port;
 pub mod preflight;
+pub mod refname;
 pub mod report;
 pub mod runner;
 pub mod strategy;

@@ -16,7 +16,6 @@ enum Seg {
 #[derive(Debug, Clone)]
 pub(crate) struct Operation {
     pub method: String,
-    pub template: String,
     pub operation_id: String,
     pub docs_url: String,
     segs: Vec<Seg>,
@@ -120,7 +119,6 @@ impl Spec {
                 let body_schema = body["content"]["application/json"]["schema"].clone();
                 ops.push(Operation {
                     method: method.to_uppercase(),
-                    template: template.clone(),
                     operation_id: op["operationId"].as_str().unwrap_or("").to_string(),
                     docs_url: op["externalDocs"]["url"]
                         .as_str()
@@ -180,7 +178,7 @@ fn match_segs(segs: &[Seg], raw: &[&str]) -> Option<Vec<(String, String)>> {
             }
             Seg::Param(name, multi) => {
                 if *multi && i == segs.len() - 1 {
-                    if raw.len() <= i || raw[i..].iter().any(|s| s.is_empty()) {
+                    if raw.len() <= i || raw[i].is_empty() {
                         return None;
                     }
                     let joined = raw[i..].join("/");

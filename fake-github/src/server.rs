@@ -207,7 +207,31 @@ fn process(
             ));
             return error(400, "Problems parsing JSON", "https://docs.github.com/rest");
         }
-        route(sh, st, req, &mut record.operation_id)
+        let method_s = req.method.clone();
+        let path_s = req.path.clone();
+        let resp = route(sh, st, req, &mut record.operation_id);
+        if st.check_responses && (200..300).contains(&resp.status) {
+            if let Some(m) = sh.spec.find(&method_s, &path_s) {
+                let body: Value = resp
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .unwrap_or(Value::Null);
+                let errs = if resp.body.is_none() && resp.status == 204 {
+                    Vec::new()
+                } else {
+                    sh.spec.check_response(m.op, resp.status, &body)
+                };
+                if !errs.is_empty() {
+                    st.violations.push(format!(
+                        "fake-github answer to {method_s} {path_s} ({}) does not match its schema: {}",
+                        resp.status,
+                        errs.join(" ")
+                    ));
+                }
+            }
+        }
+        resp
     })();
     if resp.status == 200 && method == Method::GET {
         if let Some(b) = &resp.body {
@@ -944,6 +968,11 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req)
             o.insert("private".into(), json!(r.visibility != "public"));
             o.insert("visibility".into(), json!(r.visibility));
             o.insert("language".into(), Value::Null);
+            // This is not a fork or a generated repository.
+            o.remove("parent");
+            o.remove("source");
+            o.insert("template_repository".into(), Value::Null);
+            o.insert("fork".into(), json!(false));
             let p = r.permissions;
             o.insert(
                 "permissions".into(),

@@ -21,6 +21,7 @@ pub(crate) struct Operation {
     segs: Vec<Seg>,
     pub body_schema: Option<Value>,
     pub body_required: bool,
+    pub responses: Value,
 }
 
 pub(crate) struct Spec {
@@ -131,6 +132,7 @@ impl Spec {
                         Some(body_schema)
                     },
                     body_required: body["required"] == true,
+                    responses: op["responses"].clone(),
                 });
             }
         }
@@ -156,6 +158,21 @@ impl Spec {
             }
         }
         best.map(|(_, m)| m)
+    }
+
+    /// Check an answer of `op` against the schema the description gives for `status`.
+    pub fn check_response(&self, op: &Operation, status: u16, body: &Value) -> Vec<String> {
+        let resp = &op.responses[status.to_string()];
+        if resp.is_null() {
+            return vec![format!("status {status} is not documented")];
+        }
+        let resp = resolve(&self.doc, resp);
+        let schema = &resp["content"]["application/json"]["schema"];
+        let mut errs = Vec::new();
+        if !schema.is_null() {
+            validate(&self.doc, schema, body, "", &mut errs);
+        }
+        errs
     }
 
     /// Does some operation exist for this path with another method?
@@ -288,7 +305,11 @@ pub(crate) fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &
         for req in schema["required"].as_array().into_iter().flatten() {
             if let Some(r) = req.as_str() {
                 if !obj.contains_key(r) {
-                    errs.push(format!("\"{r}\" wasn't supplied."));
+                    if at.is_empty() {
+                        errs.push(format!("\"{r}\" wasn't supplied."));
+                    } else {
+                        errs.push(format!("For '{at}', \"{r}\" wasn't supplied."));
+                    }
                 }
             }
         }

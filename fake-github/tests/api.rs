@@ -108,6 +108,7 @@ const WF: &str = "name: Deploy\nrun-name: deploy ${{ inputs.version }} ${{ input
 
 fn seeded() -> FakeGitHub {
     let gh = FakeGitHub::start();
+    gh.set_check_responses(true);
     gh.add_repo("acme/api", "main");
     gh.add_workflow("acme/api", "deploy.yml", "active", WF);
     gh
@@ -223,8 +224,10 @@ fn bulk_tags_are_fast() {
         "acme/api",
         (0..100_000).map(|i| (format!("svc{}/v1.{}.0", i % 10, i), c.clone())),
     );
+    // Unoptimised test builds on a loaded 2-CPU machine are several times slower.
+    let bound = if cfg!(debug_assertions) { 3000 } else { 500 };
     assert!(
-        t.elapsed() < Duration::from_millis(900),
+        t.elapsed() < Duration::from_millis(bound),
         "{:?}",
         t.elapsed()
     );
@@ -739,4 +742,98 @@ fn contents_permission_comments_reactions() {
     assert_eq!(gh.reactions().len(), 1);
     let rl = call("GET", &format!("{}/rate_limit", gh.url()), None, &[]);
     assert!(rl.header("x-ratelimit-limit").is_some() && rl.header("x-github-request-id").is_some());
+}
+
+#[test]
+fn remaining_endpoints_match_their_schemas() {
+    let gh = seeded();
+    let u = gh.url();
+    let c = gh.new_commit("acme/api", "2026-11-01T10:00:00Z");
+    for i in 0..4 {
+        gh.add_lightweight_tag("acme/api", &format!("api/v1.{i}.0"), &c);
+    }
+    let tags = call(
+        "GET",
+        &format!("{u}/repos/acme/api/tags?per_page=3"),
+        None,
+        &[],
+    );
+    assert_eq!(tags.json().as_array().unwrap().len(), 3);
+    let next = tags.header("link").unwrap().to_string();
+    let next = &next[1..next.find('>').unwrap()];
+    assert_eq!(
+        call("GET", next, None, &[])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let wfs = call(
+        "GET",
+        &format!("{u}/repos/acme/api/actions/workflows"),
+        None,
+        &[],
+    )
+    .json();
+    assert_eq!(wfs["total_count"], 1);
+    let id = wfs["workflows"][0]["id"].as_u64().unwrap();
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{u}/repos/acme/api/actions/workflows/{id}"),
+            None,
+            &[]
+        )
+        .json()["path"],
+        ".github/workflows/deploy.yml"
+    );
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{u}/repos/acme/api/actions/runs"),
+            None,
+            &[]
+        )
+        .json()["total_count"],
+        0
+    );
+    let rel = gh.add_release(
+        "acme/api",
+        "api/v1.0.0",
+        true,
+        false,
+        "2026-11-01T10:00:00Z",
+    );
+    let patched = call(
+        "PATCH",
+        &format!("{u}/repos/acme/api/releases/{rel}"),
+        Some(&json!({"draft": false})),
+        &[],
+    )
+    .json();
+    assert_eq!(patched["draft"], false);
+    let cid = gh.add_issue_comment("acme/api", 3, "octo-deployer", "hi");
+    let e = call(
+        "PATCH",
+        &format!("{u}/repos/acme/api/issues/comments/{cid}"),
+        Some(&json!({"body": "edited"})),
+        &[],
+    );
+    assert_eq!(e.json()["body"], "edited");
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{u}/repos/acme/api/issues/3/comments"),
+            None,
+            &[]
+        )
+        .json()[0]["body"],
+        "edited"
+    );
+    assert_eq!(
+        call("GET", &format!("{u}/repos/acme/api/deployments"), None, &[]).status,
+        200
+    );
+    gh.assert_no_violations();
 }

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod plan;
 pub mod port;
 pub mod preflight;
+pub mod refname;
 pub mod report;
 pub mod retry;
 pub mod runner;

@@ -259,6 +259,7 @@ pub(crate) struct State {
     pub matching_refs_page_size: Option<usize>,
     pub run_steps: (u32, u32),
     pub rate_used: u64,
+    pub check_responses: bool,
 }
 
 impl State {
@@ -354,6 +355,7 @@ impl FakeGitHub {
                 matching_refs_page_size: None,
                 run_steps: (1, 1),
                 rate_used: 0,
+                check_responses: false,
             }),
             spec,
             ghes,
@@ -491,12 +493,20 @@ impl FakeGitHub {
         let mut st = self.state();
         let r = st.repo_mut(repo);
         for (name, sha) in tags {
-            r.commits.entry(sha.clone()).or_insert_with(|| Commit {
-                date: "2026-01-01T00:00:00Z".into(),
-                parents: vec![],
-                message: "commit".into(),
-            });
-            r.refs.insert(format!("refs/tags/{name}"), sha);
+            if !r.commits.contains_key(&sha) {
+                r.commits.insert(
+                    sha.clone(),
+                    Commit {
+                        date: "2026-01-01T00:00:00Z".into(),
+                        parents: vec![],
+                        message: "commit".into(),
+                    },
+                );
+            }
+            let mut full = String::with_capacity(10 + name.len());
+            full.push_str("refs/tags/");
+            full.push_str(&name);
+            r.refs.insert(full, sha);
         }
     }
 
@@ -679,6 +689,12 @@ impl FakeGitHub {
     /// Added to every response.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
+    }
+
+    /// Check the fake's own 2xx answers against the response schemas of the description
+    /// (a mismatch is recorded as a violation starting with `fake-github answer`).
+    pub fn set_check_responses(&self, on: bool) {
+        self.state().check_responses = on;
     }
 
     // ---- inspection ----

@@ -107,16 +107,15 @@ async fn handler(
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-struct Req<'a> {
+struct Req {
     method: String,
     path: String,
     query: Vec<(String, String)>,
     body: Option<Value>,
     token: Option<String>,
-    if_none_match: Option<&'a str>,
 }
 
-impl Req<'_> {
+impl Req {
     fn q(&self, k: &str) -> Option<&str> {
         self.query
             .iter()
@@ -200,7 +199,6 @@ fn process(
             query: parse_query(&query),
             body: parsed_body.clone().ok().flatten(),
             token,
-            if_none_match: hdr("if-none-match"),
         };
         if let Err(e) = &parsed_body {
             st.violations.push(format!(
@@ -209,7 +207,31 @@ fn process(
             ));
             return error(400, "Problems parsing JSON", "https://docs.github.com/rest");
         }
-        route(sh, st, req, &mut record.operation_id)
+        let method_s = req.method.clone();
+        let path_s = req.path.clone();
+        let resp = route(sh, st, req, &mut record.operation_id);
+        if st.check_responses && (200..300).contains(&resp.status) {
+            if let Some(m) = sh.spec.find(&method_s, &path_s) {
+                let body: Value = resp
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .unwrap_or(Value::Null);
+                let errs = if resp.body.is_none() && resp.status == 204 {
+                    Vec::new()
+                } else {
+                    sh.spec.check_response(m.op, resp.status, &body)
+                };
+                if !errs.is_empty() {
+                    st.violations.push(format!(
+                        "fake-github answer to {method_s} {path_s} ({}) does not match its schema: {}",
+                        resp.status,
+                        errs.join(" ")
+                    ));
+                }
+            }
+        }
+        resp
     })();
     if resp.status == 200 && method == Method::GET {
         if let Some(b) = &resp.body {
@@ -282,7 +304,7 @@ fn fault_resp(f: &crate::Fault) -> Resp {
     r
 }
 
-fn route(sh: &Shared, st: &mut State, mut req: Req<'_>, op_id: &mut Option<String>) -> Resp {
+fn route(sh: &Shared, st: &mut State, mut req: Req, op_id: &mut Option<String>) -> Resp {
     // `/repositories/{id}/...` (the form GitHub's Link headers use) is the same as `/repos/{o}/{r}/...`.
     if let Some(rest) = req.path.strip_prefix("/repositories/") {
         let (id, tail) = rest.split_once('/').unwrap_or((rest, ""));
@@ -385,7 +407,7 @@ fn validate_body(
     sh: &Shared,
     st: &mut State,
     m: &Matched<'_>,
-    req: &Req<'_>,
+    req: &Req,
     docs: &str,
 ) -> Option<Resp> {
     let Some(schema) = &m.op.body_schema else {
@@ -563,7 +585,7 @@ fn link_header(base: &str, extra: &str, page: usize, last: usize) -> Option<Stri
 /// Cut `items` into the page the query asks for; returns the page and the Link header.
 fn paginate<T: Clone>(
     items: &[T],
-    req: &Req<'_>,
+    req: &Req,
     per_page_default: usize,
     base: &str,
 ) -> (Vec<T>, Option<String>) {
@@ -646,7 +668,7 @@ fn resolve_ref(r: &Repo, name: &str) -> Option<(String, String)> {
         .find_map(|c| r.refs.get(&c).map(|s| (c.clone(), peel(r, s))))
 }
 
-fn contents(ctx: &Ctx<'_>, st: &mut State, key: &str, path: &str, req: &Req<'_>) -> Resp {
+fn contents(ctx: &Ctx<'_>, st: &mut State, key: &str, path: &str, req: &Req) -> Resp {
     let r = &st.repos[key];
     let path = percent_decode(path);
     let git_ref = req.q("ref").unwrap_or(&r.default_branch).to_string();
@@ -727,7 +749,7 @@ fn run_json(ctx: &Ctx<'_>, run: &Run, steps: (u32, u32)) -> Value {
     o.insert("conclusion".into(), json!(conclusion));
     o.insert("created_at".into(), json!(run.created_at));
     o.insert("run_started_at".into(), json!(run.created_at));
-    o.insert("updated_at".into(), json!(now()));
+    o.insert("updated_at".into(), json!(run.created_at));
     o.insert("referenced_workflows".into(), json!([]));
     o.insert("pull_requests".into(), json!([]));
     if let Some(hc) = o.get_mut("head_commit").and_then(Value::as_object_mut) {
@@ -760,7 +782,7 @@ fn list_runs(
     st: &mut State,
     key: &str,
     workflow_id: Option<u64>,
-    req: &Req<'_>,
+    req: &Req,
     base: &str,
 ) -> Resp {
     let steps = st.run_steps;
@@ -924,11 +946,11 @@ fn is_ancestor(r: &Repo, ancestor: &str, of: &str) -> bool {
     false
 }
 
-fn body_str<'b>(req: &'b Req<'_>, k: &str) -> &'b str {
+fn body_str<'b>(req: &'b Req, k: &str) -> &'b str {
     req.body.as_ref().and_then(|b| b[k].as_str()).unwrap_or("")
 }
 
-fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<'_>) -> Resp {
+fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req) -> Resp {
     let api = ctx.api.clone();
     let steps = st.run_steps;
     let r = &st.repos[key];
@@ -946,6 +968,11 @@ fn repo_op(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<
             o.insert("private".into(), json!(r.visibility != "public"));
             o.insert("visibility".into(), json!(r.visibility));
             o.insert("language".into(), Value::Null);
+            // This is not a fork or a generated repository.
+            o.remove("parent");
+            o.remove("source");
+            o.insert("template_repository".into(), Value::Null);
+            o.insert("fork".into(), json!(false));
             let p = r.permissions;
             o.insert(
                 "permissions".into(),
@@ -1422,7 +1449,7 @@ fn find_workflow<'r>(r: &'r Repo, id: &str) -> Option<&'r crate::Workflow> {
         .find(|w| w.id.to_string() == id || w.file == id)
 }
 
-fn dispatch(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req<'_>) -> Resp {
+fn dispatch(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req) -> Resp {
     let r = &st.repos[key];
     let Some(w) = find_workflow(r, m.param("workflow_id")).cloned() else {
         return ctx.not_found();
@@ -1431,9 +1458,7 @@ fn dispatch(ctx: &Ctx<'_>, st: &mut State, key: &str, m: &Matched<'_>, req: &Req
     let git_ref = body["ref"].as_str().unwrap_or("").to_string();
     let return_details = body["return_run_details"] == true;
     if w.state != "active" {
-        return ctx.e422(&format!(
-            "Cannot trigger a 'workflow_dispatch' on a disabled workflow"
-        ));
+        return ctx.e422("Cannot trigger a 'workflow_dispatch' on a disabled workflow");
     }
     let Some((full_ref, head_sha)) = resolve_ref(r, &git_ref) else {
         return ctx.e422(&format!("No ref found for: {git_ref}"));

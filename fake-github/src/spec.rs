@@ -16,12 +16,12 @@ enum Seg {
 #[derive(Debug, Clone)]
 pub(crate) struct Operation {
     pub method: String,
-    pub template: String,
     pub operation_id: String,
     pub docs_url: String,
     segs: Vec<Seg>,
     pub body_schema: Option<Value>,
     pub body_required: bool,
+    pub responses: Value,
 }
 
 pub(crate) struct Spec {
@@ -120,7 +120,6 @@ impl Spec {
                 let body_schema = body["content"]["application/json"]["schema"].clone();
                 ops.push(Operation {
                     method: method.to_uppercase(),
-                    template: template.clone(),
                     operation_id: op["operationId"].as_str().unwrap_or("").to_string(),
                     docs_url: op["externalDocs"]["url"]
                         .as_str()
@@ -133,6 +132,7 @@ impl Spec {
                         Some(body_schema)
                     },
                     body_required: body["required"] == true,
+                    responses: op["responses"].clone(),
                 });
             }
         }
@@ -160,6 +160,21 @@ impl Spec {
         best.map(|(_, m)| m)
     }
 
+    /// Check an answer of `op` against the schema the description gives for `status`.
+    pub fn check_response(&self, op: &Operation, status: u16, body: &Value) -> Vec<String> {
+        let resp = &op.responses[status.to_string()];
+        if resp.is_null() {
+            return vec![format!("status {status} is not documented")];
+        }
+        let resp = resolve(&self.doc, resp);
+        let schema = &resp["content"]["application/json"]["schema"];
+        let mut errs = Vec::new();
+        if !schema.is_null() {
+            validate(&self.doc, schema, body, "", &mut errs);
+        }
+        errs
+    }
+
     /// Does some operation exist for this path with another method?
     pub fn path_known(&self, path: &str) -> bool {
         let raw: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -180,7 +195,7 @@ fn match_segs(segs: &[Seg], raw: &[&str]) -> Option<Vec<(String, String)>> {
             }
             Seg::Param(name, multi) => {
                 if *multi && i == segs.len() - 1 {
-                    if raw.len() <= i || raw[i..].iter().any(|s| s.is_empty()) {
+                    if raw.len() <= i || raw[i].is_empty() {
                         return None;
                     }
                     let joined = raw[i..].join("/");
@@ -290,7 +305,11 @@ pub(crate) fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errs: &
         for req in schema["required"].as_array().into_iter().flatten() {
             if let Some(r) = req.as_str() {
                 if !obj.contains_key(r) {
-                    errs.push(format!("\"{r}\" wasn't supplied."));
+                    if at.is_empty() {
+                        errs.push(format!("\"{r}\" wasn't supplied."));
+                    } else {
+                        errs.push(format!("For '{at}', \"{r}\" wasn't supplied."));
+                    }
                 }
             }
         }

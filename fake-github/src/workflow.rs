@@ -48,13 +48,12 @@ pub(crate) fn parse(text: &str) -> Result<WorkflowFile, String> {
     };
     match on {
         Yaml::String(s) if s == "workflow_dispatch" => wf.dispatch_inputs = Some(Vec::new()),
-        Yaml::Array(items) => {
+        Yaml::Array(items)
             if items
                 .iter()
-                .any(|i| i.as_str() == Some("workflow_dispatch"))
-            {
-                wf.dispatch_inputs = Some(Vec::new());
-            }
+                .any(|i| i.as_str() == Some("workflow_dispatch")) =>
+        {
+            wf.dispatch_inputs = Some(Vec::new());
         }
         Yaml::Hash(h) => {
             if let Some(wd) = h.get(&Yaml::String("workflow_dispatch".into())) {

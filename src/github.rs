@@ -537,7 +537,7 @@ fn api_error(a: &Answer, repo: &str, what: &str, write_permission: Option<&str>)
             .with_detail(said)
             .with_help(format!(
                 "grant `{need}` to the token (for GITHUB_TOKEN: `permissions: {{ {} }}` in the workflow)",
-                need.replace(": ", ": ")
+                need
             ))
         }
         _ => Error::remote(format!("{what} failed: {said}")),
@@ -806,14 +806,16 @@ impl Backend for GitHub {
             // Never re-sent on a 5xx or a timeout: it may have started a deploy.
             let a = match self.send(Method::Post, &uri, Some(&body), false) {
                 Ok(a) => a,
-                Err(Failure::NoAnswer(e)) => return Err(Error::new(
-                    Kind::Apply,
-                    format!(
+                Err(Failure::NoAnswer(e)) => {
+                    return Err(Error::new(
+                        Kind::Apply,
+                        format!(
                         "{what}: GitHub did not answer; the workflow may or may not have started"
                     ),
-                )
-                .with_detail(e)
-                .with_help("look at the workflow's runs before running again")),
+                    )
+                    .with_detail(e)
+                    .with_help("look at the workflow's runs before running again"))
+                }
                 Err(f) => return Err(self.failure_error(f, &what)),
             };
             if a.status >= 500 {

@@ -594,8 +594,9 @@ fn dependents_in_another_repository_are_read_and_written_there() {
         .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
     w.fake
         .add_workflow("acme/web", "deploy.yml", "active", DEPLOY_YML);
-    let a0 = w.version(REPO, "api/v1.0.0", true);
+    // web 2.0.0 is older than api 1.0.0: it is what ran with it.
     let web0 = w.version("acme/web", "v2.0.0", true);
+    let a0 = w.version(REPO, "api/v1.0.0", true);
     let a1 = w.version(REPO, "api/v1.1.0", true);
     let web1 = w.version("acme/web", "v2.1.0", true);
     w.deploy(REPO, "api", &a1);

@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn git_dates() {
         let d = parse_git_date("A U Thor <a@example.com> 1700000000 +0130").unwrap();
-        assert_eq!(d.to_rfc3339(), "2023-11-15T00:43:20+01:30");
+        assert_eq!(d.to_rfc3339(), "2023-11-14T23:43:20+01:30");
         assert_eq!(parse_git_date("garbage"), None);
     }
 }

@@ -8,8 +8,8 @@
 //! dispatch can only ever be sent again after a rate-limit refusal (which proves it did not run)
 //! or the one documented refusal of `return_run_details` by older GitHub Enterprise Server.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -59,6 +59,8 @@ pub struct GitHub {
     waited: Cell<Duration>,
     /// The server refused `return_run_details` once (GHES 3.19): do not send it again.
     no_run_details: Cell<bool>,
+    /// `GET /repos/{o}/{r}` answers, read once per invocation (planning and preflight share them).
+    repos: RefCell<HashMap<String, RepoInfo>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +327,7 @@ impl GitHub {
             request_timeout: options.request_timeout,
             waited: Cell::new(Duration::ZERO),
             no_run_details: Cell::new(false),
+            repos: RefCell::new(HashMap::new()),
         })
     }
 
@@ -550,6 +553,9 @@ impl Backend for GitHub {
     }
 
     fn repo_info(&self, repo: &str) -> Result<RepoInfo> {
+        if let Some(info) = self.repos.borrow().get(repo) {
+            return Ok(info.clone());
+        }
         let uri = Self::repo_path(repo)?;
         let what = format!("reading repository {repo}");
         let a = self
@@ -562,11 +568,15 @@ impl Backend for GitHub {
             return Err(api_error(&a, repo, &what, None));
         }
         let b: RepoBody = a.json(&what)?;
-        Ok(RepoInfo {
+        let info = RepoInfo {
             full_name: b.full_name,
             default_branch: b.default_branch,
             can_push: b.permissions.and_then(|p| p.push),
-        })
+        };
+        self.repos
+            .borrow_mut()
+            .insert(repo.to_string(), info.clone());
+        Ok(info)
     }
 
     fn list_tags(&self, repo: &str, prefix: &str) -> Result<Vec<TagRef>> {

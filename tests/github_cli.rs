@@ -538,6 +538,45 @@ fn the_same_run_id_twice_goes_back_once_and_two_run_ids_go_back_twice() {
 // ---- more of the contract ----
 
 #[test]
+fn an_ambiguous_ref_write_is_read_back_not_resent() {
+    let w = World::new("services:\n  api: {}\n");
+    w.fake
+        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
+    let c = w.versions(REPO, "api", 3);
+    w.deploy(REPO, "api", &c[2]);
+    // The ref moves, but the answer is a 502.
+    w.fake.inject(
+        Fault::new(502)
+            .method("PATCH")
+            .path_contains("/git/refs/tags/deploy/")
+            .after_processing(true),
+    );
+    let plan = w.run(&["apply", "--service", "api"], &[]).ok();
+    assert_eq!(step(&plan, "api")["status"], "done");
+    assert_eq!(w.count("PATCH", "/git/refs/"), 1, "never re-sent");
+    assert_eq!(w.deployed(REPO, "api").as_deref(), Some(c[1].as_str()));
+    assert_eq!(w.fake.dispatches().len(), 1);
+
+    // The ref does not move and the answer is a 502: the step fails, nothing is dispatched.
+    let w = World::new("services:\n  api: {}\n");
+    w.fake
+        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
+    let c = w.versions(REPO, "api", 3);
+    w.deploy(REPO, "api", &c[2]);
+    w.fake.inject(
+        Fault::new(502)
+            .method("PATCH")
+            .path_contains("/git/refs/tags/deploy/"),
+    );
+    let r = w.run(&["apply", "--service", "api"], &[]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(r.stderr.contains("did not land"), "{}", r.stderr);
+    assert_eq!(w.count("PATCH", "/git/refs/"), 1);
+    assert_eq!(w.deployed(REPO, "api").as_deref(), Some(c[2].as_str()));
+    assert!(w.fake.dispatches().is_empty());
+}
+
+#[test]
 fn a_missing_deploy_tag_is_created_with_post_git_refs() {
     let w = World::new("services:\n  api: {}\n");
     w.fake

@@ -845,3 +845,49 @@ fn real_tags_rust_analyzer_has_no_version_tags() {
     assert_eq!(r.code, Some(2), "{r:?}");
     assert!(r.stderr.contains("no version tags"), "{}", r.stderr);
 }
+
+#[test]
+fn without_a_workspace_manifest_it_is_read_from_the_default_branch() {
+    let w = World::with(FakeGitHub::start(), "trunk", "unused: true\n");
+    std::fs::remove_file(w.dir.path().join("rollback.yml")).expect("rm");
+    w.fake.add_file(
+        REPO,
+        ".github/rollback.yml",
+        "trunk",
+        "services:\n  api: {}\n",
+    );
+    let c = w.versions(REPO, "api", 2);
+    w.deploy(REPO, "api", &c[1]);
+    let mut cmd = assert_cmd::Command::cargo_bin("rollback").expect("binary");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GITHUB_") || k.starts_with("INPUT_") || k.starts_with("RUNNER_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .env_remove("ROLLBACK_LOG")
+        .env("GITHUB_REPOSITORY", REPO)
+        .current_dir(w.dir.path())
+        .args(["--api-url", &w.fake.url(), "--token", "flag-token"])
+        .args(["plan", "--service", "api", "--format", "json"])
+        .output()
+        .expect("runs");
+    let r = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    };
+    assert_eq!(step(&r.ok(), "api")["to"]["version"], "1.0.0");
+    let contents: Vec<RecordedRequest> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|q| q.path.contains("/contents/"))
+        .collect();
+    assert_eq!(contents.len(), 1);
+    assert_eq!(contents[0].query, "ref=trunk");
+    assert!(w.fake.requests().iter().all(|q| q
+        .authorization
+        .as_deref()
+        .is_some_and(|a| a.contains("flag-token"))));
+}

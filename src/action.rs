@@ -128,7 +128,7 @@ fn inputs_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcome
         inputs.u32("steps")?,
         inputs.get("to"),
     )
-    .map_err(|e| rename_flags(e))?;
+    .map_err(rename_flags)?;
     let request = Request {
         service: service.to_string(),
         strategy,
@@ -187,10 +187,7 @@ fn rollback(
     plan_outputs(&plan, out);
     out.report = report::render(&plan, Format::Text, true);
     out.summary = Some(report::render(&plan, Format::Markdown, true));
-    result.map(|()| plan.clone()).map_err(|e| {
-        // The report carries the plan; keep it reachable for the reply comment too.
-        e
-    })
+    result.map(|()| plan)
 }
 
 fn plan_outputs(plan: &Plan, out: &mut Outcome) {

@@ -163,6 +163,8 @@ pub struct Env {
     pub github_actor: Option<String>,
     pub run: RunContext,
     pub cwd: PathBuf,
+    /// Every variable, for `rollback action` (`INPUT_*`, `GITHUB_EVENT_PATH`, `GITHUB_OUTPUT`…).
+    pub vars: std::collections::BTreeMap<String, String>,
 }
 
 /// The outcome of one command: the report for stdout (possibly alongside an error, when an apply
@@ -261,9 +263,7 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
                 cli.common.verbose,
             )
         }
-        Command::Action => Err(Error::usage(
-            "`rollback action` runs inside GitHub Actions and is not built yet",
-        )),
+        Command::Action => Ok(action_command(&cli.common, env)),
     }
 }
 
@@ -304,7 +304,7 @@ fn request_from(p: &PlanArgs, dry_run: bool, reason: Option<String>, env: &Env) 
     })
 }
 
-fn repo_name(common: &Common, env: &Env) -> Result<String> {
+pub(crate) fn repo_name(common: &Common, env: &Env) -> Result<String> {
     let name = common
         .repo
         .clone()
@@ -331,7 +331,7 @@ fn repo_name(common: &Common, env: &Env) -> Result<String> {
     }
 }
 
-fn open_backend(common: &Common, env: &Env) -> Result<Box<dyn Backend>> {
+pub(crate) fn open_backend(common: &Common, env: &Env) -> Result<Box<dyn Backend>> {
     let repo = repo_name(common, env)?;
     match &common.git {
         Some(path) => {
@@ -383,7 +383,11 @@ pub fn parse_max_wait(t: Option<&str>) -> Result<Duration> {
 /// Finds and parses the manifest (DESIGN §2): `--manifest`, else the workspace's
 /// `.github/rollback.yml`, else the backend's copy (the local repository's working tree, or
 /// GitHub's contents API at the default branch).
-fn load_manifest(common: &Common, env: &Env, backend: Option<&dyn Backend>) -> Result<Manifest> {
+pub(crate) fn load_manifest(
+    common: &Common,
+    env: &Env,
+    backend: Option<&dyn Backend>,
+) -> Result<Manifest> {
     let workspace = env
         .github_workspace
         .clone()
@@ -458,7 +462,7 @@ fn read_manifest_file(p: &Path) -> Result<String> {
     })
 }
 
-fn make_plan(
+pub(crate) fn make_plan(
     m: &Manifest,
     request: &Request,
     backend: &dyn Backend,
@@ -497,4 +501,75 @@ fn history(
         HistoryFormat::Text => crate::history::text(&rows, h.all || verbose),
     };
     Ok(Output::ok(stdout))
+}
+
+/// `rollback action`: reads the event file, runs the action, appends to `$GITHUB_OUTPUT` and
+/// `$GITHUB_STEP_SUMMARY`, and prints the report so that the runner can never read a line of it
+/// as a workflow command.
+fn action_command(common: &Common, env: &Env) -> Output {
+    use crate::runner;
+    let var = |k: &str| env.vars.get(k).filter(|v| !v.is_empty()).cloned();
+    let event = match var("GITHUB_EVENT_PATH") {
+        None => Err("GITHUB_EVENT_PATH is not set".to_string()),
+        Some(p) => std::fs::read_to_string(&p)
+            .map_err(|e| format!("{p}: {e}"))
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{p}: {e}"))),
+    };
+    let action_env = crate::action::ActionEnv {
+        inputs: runner::Inputs::from_env(&env.vars),
+        event_name: var("GITHUB_EVENT_NAME"),
+        event,
+    };
+    let outcome = crate::action::run(common, env, &action_env);
+    let mut stdout = String::new();
+    let append = |var_name: &str, text: &str, what: &str, stdout: &mut String| {
+        let Some(path) = var(var_name) else { return };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+        if let Err(e) = written {
+            stdout.push_str(&runner::warning_command(
+                None,
+                &format!("could not write the {what} to {path}: {e}"),
+            ));
+        }
+    };
+    let outputs: String = outcome
+        .outputs
+        .iter()
+        .map(|(k, v)| runner::format_output(k, v))
+        .collect();
+    append("GITHUB_OUTPUT", &outputs, "outputs", &mut stdout);
+    if let Some(summary) = &outcome.summary {
+        append(
+            "GITHUB_STEP_SUMMARY",
+            &format!("{summary}\n"),
+            "step summary",
+            &mut stdout,
+        );
+    }
+    if !outcome.report.is_empty() {
+        stdout.push_str(&runner::group_start("rollback report"));
+        for line in outcome.report.lines() {
+            stdout.push_str(&runner::neutralize_line(line));
+            stdout.push('\n');
+        }
+        stdout.push_str(&runner::group_end());
+    }
+    for w in &outcome.warnings {
+        stdout.push_str(&runner::warning_command(None, w));
+    }
+    if let Some(e) = &outcome.error {
+        let mut text = e.message.clone();
+        if let Some(h) = &e.help {
+            text.push_str(&format!("\n{h}"));
+        }
+        stdout.push_str(&runner::error_command(Some(e.kind.title()), &text));
+    }
+    Output {
+        stdout,
+        error: outcome.error,
+    }
 }

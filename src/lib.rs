@@ -2,6 +2,7 @@
 //! dependency order. The pure core (manifest, template, version, strategy, graph, plan) computes
 //! the whole plan as a value; `execute` applies it through the `port::Backend` trait.
 
+pub mod action;
 pub mod cli;
 pub mod comment;
 pub mod error;

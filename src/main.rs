@@ -30,13 +30,20 @@ fn main() {
             },
         },
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        vars: std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect(),
     };
     let out = cli::run(cli, &env);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.stdout.as_bytes());
     let _ = stdout.flush();
     if let Some(e) = &out.error {
-        eprintln!("error: {e}");
+        // Runners read workflow commands on stderr too: no line of ours may look like one.
+        eprintln!(
+            "error: {}",
+            rollback::runner::neutralize_line(&e.to_string())
+        );
     }
     std::process::exit(out.exit_code());
 }

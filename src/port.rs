@@ -99,6 +99,36 @@ pub struct DispatchOutcome {
     pub note: Option<String>,
 }
 
+/// A collaborator's access to a repository, as the permission API gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collaborator {
+    /// `admin`, `write`, `read` (legacy base permission; also the base of a custom role).
+    pub permission: String,
+    /// `admin`, `maintain`, `write`, `triage`, `read`, or a custom role's name.
+    pub role_name: String,
+}
+
+/// The reactions the comment front end uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaction {
+    Eyes,
+    Rocket,
+    Confused,
+    ThumbsDown,
+}
+
+impl Reaction {
+    /// GitHub's `content` value.
+    pub fn content(self) -> &'static str {
+        match self {
+            Reaction::Eyes => "eyes",
+            Reaction::Rocket => "rocket",
+            Reaction::Confused => "confused",
+            Reaction::ThumbsDown => "-1",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     GitHub,
@@ -137,4 +167,30 @@ pub trait Backend {
     fn write_tag(&self, write: &TagWrite) -> Result<String>;
 
     fn dispatch(&self, request: &DispatchRequest) -> Result<DispatchOutcome>;
+
+    /// The user's permission on the repository; `None` when they are not a collaborator.
+    fn collaborator(&self, repo: &str, login: &str) -> Result<Option<Collaborator>> {
+        let _ = (repo, login);
+        Err(unsupported("reading collaborator permissions"))
+    }
+
+    fn react(&self, repo: &str, comment_id: u64, reaction: Reaction) -> Result<()> {
+        let _ = (repo, comment_id, reaction);
+        Err(unsupported("reactions"))
+    }
+
+    /// Posts a comment on an issue or pull request; returns the new comment's id.
+    fn comment(&self, repo: &str, issue: u64, body: &str) -> Result<u64> {
+        let _ = (repo, issue, body);
+        Err(unsupported("comments"))
+    }
+
+    fn update_comment(&self, repo: &str, comment_id: u64, body: &str) -> Result<()> {
+        let _ = (repo, comment_id, body);
+        Err(unsupported("comments"))
+    }
+}
+
+fn unsupported(what: &str) -> crate::error::Error {
+    crate::error::Error::usage(format!("this backend does not support {what}"))
 }

@@ -177,29 +177,38 @@ impl<'p> Catalog<'p> {
                 )
             })
             .collect();
-        // version -> (canonical spelling?, entry); the rendered spelling wins (§11.3).
-        let mut by_version: BTreeMap<Version, (bool, Entry)> = BTreeMap::new();
+        // Sort once, highest first, then keep one tag per version: the rendered spelling wins
+        // (§11.3), else the first name in byte order, so the choice never depends on listing order.
+        let mut matched: Vec<(bool, Entry)> = Vec::with_capacity(tags.len());
         let mut ignored = Vec::new();
         for tag in tags {
             let Some(m) = pattern.matches(&tag.name) else {
                 ignored.push(tag.name);
                 continue;
             };
-            let entry = Entry {
-                release: flags.get(tag.name.as_str()).copied().unwrap_or_default(),
-                version: m.version.clone(),
-                tag,
+            let release = if flags.is_empty() {
+                ReleaseFlags::default()
+            } else {
+                flags.get(tag.name.as_str()).copied().unwrap_or_default()
             };
-            match by_version.get(&m.version) {
-                Some((true, _)) => {}
-                Some((false, old)) if !m.canonical && old.tag.name <= entry.tag.name => {}
-                _ => {
-                    by_version.insert(m.version, (m.canonical, entry));
-                }
-            }
+            matched.push((
+                m.canonical,
+                Entry {
+                    release,
+                    version: m.version,
+                    tag,
+                },
+            ));
         }
+        matched.sort_unstable_by(|(ca, a), (cb, b)| {
+            b.version
+                .cmp(&a.version)
+                .then(cb.cmp(ca))
+                .then_with(|| a.tag.name.cmp(&b.tag.name))
+        });
+        matched.dedup_by(|later, kept| later.1.version == kept.1.version);
+        let entries: Vec<Entry> = matched.into_iter().map(|(_, e)| e).collect();
         ignored.sort();
-        let entries: Vec<Entry> = by_version.into_values().rev().map(|(_, e)| e).collect();
         Catalog {
             service: service.to_string(),
             pattern,
@@ -670,6 +679,24 @@ mod tests {
         assert_eq!(c.resolve_to("1.0.0", &RULES).unwrap_err().kind, Kind::Usage);
         let i = c.resolve_to("1.0.0+a", &RULES).unwrap();
         assert_eq!(c.entry(i).tag.name, "v1.0.0+a");
+    }
+
+    #[test]
+    fn rendered_spelling_wins_over_an_extra_v() {
+        let tags = vec![
+            light("api/v1.2.0", "x"),
+            light("api/1.2.0", "y"),
+            light("api/V1.1.0", "z"),
+        ];
+        let p = TagPattern::new(
+            &Template::parse("{service}/{version}").unwrap(),
+            "api",
+            "production",
+        )
+        .unwrap();
+        let c = Catalog::new("api", p, tags, None, &NoPeel);
+        let names: Vec<&str> = c.entries().iter().map(|e| e.tag.name.as_str()).collect();
+        assert_eq!(names, vec!["api/1.2.0", "api/V1.1.0"]);
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn rollback(
         out.summary = Some(report::render(&plan, Format::Markdown, false));
         return Ok(plan);
     }
-    preflight::check(&plan, backend)?;
+    preflight::check(&mut plan, backend)?;
     let ctx = execute::Context {
         run: env.run.clone(),
         actor: request.actor.clone().unwrap_or_default(),

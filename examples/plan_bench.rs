@@ -72,11 +72,7 @@ impl Backend for Memory {
     }
     fn list_tags(&self, _repo: &str, prefix: &str) -> Result<Vec<TagRef>> {
         // A listing hands over fresh values; cloning them here is part of the cost.
-        Ok(self
-            .tags
-            .get(prefix)
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.tags.get(prefix).cloned().unwrap_or_default())
     }
     fn get_tag(&self, _repo: &str, name: &str) -> Result<Option<TagRef>> {
         let service = name.rsplit('/').next().unwrap_or("");
@@ -162,7 +158,11 @@ fn measure(label: &str, manifest_text: &str, backend: &Memory, service: &str) {
         let peak = PEAK.load(Ordering::Relaxed) - base;
         let summary = format!(
             "{} -> {}",
-            plan.steps[0].from.as_ref().and_then(|f| f.version.clone()).unwrap_or_default(),
+            plan.steps[0]
+                .from
+                .as_ref()
+                .and_then(|f| f.version.clone())
+                .unwrap_or_default(),
             plan.steps[0].to.version.clone().unwrap_or_default()
         );
         let steps = plan.steps.len();
@@ -212,5 +212,10 @@ fn main() {
         text.push_str(&format!("  s{i}:\n    depends-on: [{}]\n", deps.join(", ")));
         tags.insert(format!("s{i}/v"), tags_for(&format!("s{i}"), 21));
     }
-    measure("1,000-service graph, root s0", &text, &Memory { tags }, "s0");
+    measure(
+        "1,000-service graph, root s0",
+        &text,
+        &Memory { tags },
+        "s0",
+    );
 }

@@ -733,9 +733,10 @@ fn request_count_does_not_grow_with_the_number_of_tags() {
 // ---- real tag data ----
 
 fn real_tags(file: &str) -> Vec<(String, bool, String, String)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/real-tags")
-        .join(file);
+    let shared = std::env::var_os("ROLLBACK_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let path = shared.join("real-tags").join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("the real tag data {} is missing: {e}", path.display()));
     text.lines()

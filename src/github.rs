@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Kind, Result};
 use crate::port::{
-    Backend, BackendKind, DispatchOutcome, DispatchRequest, ObjectKind, Peeled, Release, RepoInfo,
-    TagRef, TagWrite, WorkflowInfo,
+    Backend, BackendKind, Collaborator, DispatchOutcome, DispatchRequest, ObjectKind, Peeled,
+    Reaction, Release, RepoInfo, TagRef, TagWrite, WorkflowInfo,
 };
 use crate::retry::{self, Attempt, Decision, Policy};
 
@@ -862,6 +862,88 @@ impl Backend for GitHub {
             }
             return Ok(DispatchOutcome::default());
         }
+    }
+
+    fn collaborator(&self, repo: &str, login: &str) -> Result<Option<Collaborator>> {
+        let uri = format!(
+            "{}/collaborators/{}/permission",
+            Self::repo_path(repo)?,
+            encode_path(login)
+        );
+        let what = format!("reading {login}'s permission on {repo}");
+        let body: Option<PermissionBody> = self.get_opt(repo, &uri, &what)?;
+        Ok(body.map(|b| Collaborator {
+            role_name: b.role_name.unwrap_or_else(|| b.permission.clone()),
+            permission: b.permission,
+        }))
+    }
+
+    fn react(&self, repo: &str, comment_id: u64, reaction: Reaction) -> Result<()> {
+        let uri = format!(
+            "{}/issues/comments/{comment_id}/reactions",
+            Self::repo_path(repo)?
+        );
+        let what = format!("reacting to comment {comment_id} in {repo}");
+        let body = json!({"content": reaction.content()});
+        self.write(repo, &uri, Method::Post, &body, &what, "issues: write")
+    }
+
+    fn comment(&self, repo: &str, issue: u64, body: &str) -> Result<u64> {
+        let uri = format!("{}/issues/{issue}/comments", Self::repo_path(repo)?);
+        let what = format!("commenting on #{issue} in {repo}");
+        let a = self
+            .send(Method::Post, &uri, Some(&json!({"body": body})), false)
+            .map_err(|f| self.failure_error(f, &what))?;
+        if !a.ok() {
+            return Err(api_error(&a, repo, &what, Some("issues: write")));
+        }
+        let c: IdBody = a.json(&what)?;
+        Ok(c.id)
+    }
+
+    fn update_comment(&self, repo: &str, comment_id: u64, body: &str) -> Result<()> {
+        let uri = format!("{}/issues/comments/{comment_id}", Self::repo_path(repo)?);
+        let what = format!("updating comment {comment_id} in {repo}");
+        self.write(
+            repo,
+            &uri,
+            Method::Patch,
+            &json!({"body": body}),
+            &what,
+            "issues: write",
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct PermissionBody {
+    permission: String,
+    role_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IdBody {
+    id: u64,
+}
+
+impl GitHub {
+    /// A write whose answer body is not needed.
+    fn write(
+        &self,
+        repo: &str,
+        uri: &str,
+        method: Method,
+        body: &Value,
+        what: &str,
+        permission: &str,
+    ) -> Result<()> {
+        let a = self
+            .send(method, uri, Some(body), false)
+            .map_err(|f| self.failure_error(f, what))?;
+        if !a.ok() {
+            return Err(api_error(&a, repo, what, Some(permission)));
+        }
+        Ok(())
     }
 }
 

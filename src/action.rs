@@ -60,8 +60,8 @@ impl Outcome {
 
 /// The options of one request that are not part of the plan.
 struct Options {
-    _wait: bool,
-    _timeout: Option<Duration>,
+    wait: bool,
+    timeout: Option<Duration>,
 }
 
 pub fn run(common: &Common, env: &Env, action: &ActionEnv) -> Outcome {
@@ -104,14 +104,7 @@ fn read_inputs(inputs: &Inputs) -> Result<(bool, bool, Options)> {
     inputs.one_of("min-permission", &["write", "maintain", "admin"])?;
     inputs.one_of("strategy", &["previous", "steps", "version"])?;
     inputs.u32("steps")?;
-    Ok((
-        dry_run,
-        cascade,
-        Options {
-            _wait: wait,
-            _timeout: timeout,
-        },
-    ))
+    Ok((dry_run, cascade, Options { wait, timeout }))
 }
 
 fn inputs_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcome) -> Result<()> {
@@ -141,7 +134,15 @@ fn inputs_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcome
     };
     let common = common_from(common, inputs);
     let backend = cli::open_backend(&common, env)?;
-    let result = rollback(&common, env, backend.as_ref(), &request, &options, out);
+    let result = rollback(
+        &common,
+        env,
+        backend.as_ref(),
+        &request,
+        &options,
+        None,
+        out,
+    );
     result.map(|_| ())
 }
 
@@ -166,7 +167,8 @@ fn rollback(
     env: &Env,
     backend: &dyn Backend,
     request: &Request,
-    _options: &Options,
+    options: &Options,
+    progress: Option<&mut dyn FnMut(&Plan)>,
     out: &mut Outcome,
 ) -> Result<Plan> {
     let manifest = cli::load_manifest(common, env, Some(backend))?;
@@ -183,7 +185,14 @@ fn rollback(
         actor: request.actor.clone().unwrap_or_default(),
         reason: request.reason.clone().unwrap_or_default(),
     };
-    let result = execute::apply(&mut plan, backend, &ctx);
+    let timeout = options.timeout.unwrap_or(Duration::from_secs(30 * 60));
+    let mut apply_options = execute::Options {
+        wait: options
+            .wait
+            .then(|| execute::Waiting::new(timeout, env.poll_interval)),
+        progress,
+    };
+    let result = execute::apply(&mut plan, backend, &ctx, &mut apply_options);
     plan_outputs(&plan, out);
     out.report = report::render(&plan, Format::Text, true);
     out.summary = Some(report::render(&plan, Format::Markdown, true));
@@ -429,10 +438,43 @@ fn comment_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcom
         run: env.run.clone(),
     };
     thread.react(Reaction::Eyes, out);
-    match rollback(&common, &env, backend.as_ref(), &request, &options, out) {
+    // With `wait`, one reply is posted when the first wave finishes and edited in place as the
+    // others do, instead of one comment per wave.
+    let reply_id: std::cell::Cell<Option<u64>> = std::cell::Cell::new(None);
+    let mut warnings = Vec::new();
+    let mut progress = |plan: &Plan| {
+        let body = report::render(plan, Format::Markdown, true);
+        match reply_id.get() {
+            None => match thread.backend.comment(thread.repo, thread.issue, &body) {
+                Ok(id) => reply_id.set(Some(id)),
+                Err(e) => warnings.push(format!("could not post the reply comment: {}", e.message)),
+            },
+            Some(id) => {
+                if let Err(e) = thread.backend.update_comment(thread.repo, id, &body) {
+                    warnings.push(format!("could not update the reply comment: {}", e.message));
+                }
+            }
+        }
+    };
+    let progress: Option<&mut dyn FnMut(&Plan)> = if options.wait {
+        Some(&mut progress)
+    } else {
+        None
+    };
+    let result = rollback(
+        &common,
+        &env,
+        backend.as_ref(),
+        &request,
+        &options,
+        progress,
+        out,
+    );
+    out.warnings.append(&mut warnings);
+    match result {
         Ok(plan) => {
             let body = report::render(&plan, Format::Markdown, !plan.dry_run && !plan.is_noop());
-            thread.reply(&body, out);
+            thread.reply_or_edit(reply_id.get(), &body, out);
             if !plan.dry_run && !plan.is_noop() {
                 thread.react(Reaction::Rocket, out);
             }
@@ -449,7 +491,7 @@ fn comment_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcom
             if let Some(s) = &out.summary {
                 body.push_str(&format!("\n{s}"));
             }
-            thread.reply(&body, out);
+            thread.reply_or_edit(reply_id.get(), &body, out);
             out.error = Some(e);
         }
     }
@@ -469,6 +511,19 @@ impl Thread<'_> {
         if let Err(e) = self.backend.react(self.repo, self.comment_id, r) {
             out.warnings
                 .push(format!("could not react {}: {}", r.content(), e.message));
+        }
+    }
+
+    /// Edits the reply posted during the rollback, or posts one.
+    fn reply_or_edit(&self, id: Option<u64>, body: &str, out: &mut Outcome) {
+        match id {
+            Some(id) => {
+                if let Err(e) = self.backend.update_comment(self.repo, id, body) {
+                    out.warnings
+                        .push(format!("could not update the reply comment: {}", e.message));
+                }
+            }
+            None => self.reply(body, out),
         }
     }
 

@@ -163,6 +163,9 @@ pub struct Env {
     pub github_actor: Option<String>,
     pub run: RunContext,
     pub cwd: PathBuf,
+    /// The first pause between polls of a run with `--wait` (`ROLLBACK_POLL_INTERVAL`, for
+    /// tests; default 5s).
+    pub poll_interval: Duration,
     /// Every variable, for `rollback action` (`INPUT_*`, `GITHUB_EVENT_PATH`, `GITHUB_OUTPUT`…).
     pub vars: std::collections::BTreeMap<String, String>,
 }
@@ -230,7 +233,7 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
             )))
         }
         Command::Apply(a) => {
-            let _timeout = parse_timeout(a.timeout.as_deref())?;
+            let timeout = parse_timeout(a.timeout.as_deref())?;
             let backend = open_backend(&cli.common, env)?;
             let m = load_manifest(&cli.common, env, Some(backend.as_ref()))?;
             let request = request_from(&a.plan, false, a.reason.clone(), env)?;
@@ -245,7 +248,13 @@ fn run_inner(cli: Cli, env: &Env) -> Result<Output> {
                 actor: request.actor.clone().unwrap_or_default(),
                 reason: request.reason.clone().unwrap_or_default(),
             };
-            let result = execute::apply(&mut plan, backend.as_ref(), &ctx);
+            let mut options = execute::Options {
+                wait: a
+                    .wait
+                    .then(|| execute::Waiting::new(timeout, env.poll_interval)),
+                progress: None,
+            };
+            let result = execute::apply(&mut plan, backend.as_ref(), &ctx, &mut options);
             Ok(Output {
                 stdout: report::render(&plan, format, true),
                 error: result.err(),

@@ -56,6 +56,9 @@ pub struct Error {
     pub message: String,
     pub details: Vec<String>,
     pub help: Option<String>,
+    /// A write whose outcome is unknown (a dispatch that ended in a 5xx or a timeout): it may
+    /// have happened. Such a write is never sent again blindly (DESIGN §11.15).
+    pub ambiguous: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,7 +70,13 @@ impl Error {
             message: message.into(),
             details: Vec::new(),
             help: None,
+            ambiguous: false,
         }
+    }
+
+    pub fn ambiguous(mut self) -> Self {
+        self.ambiguous = true;
+        self
     }
 
     pub fn usage(message: impl Into<String>) -> Self {

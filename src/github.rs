@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Kind, Result};
 use crate::port::{
     Backend, BackendKind, Collaborator, DispatchOutcome, DispatchRequest, ObjectKind, Peeled,
-    Reaction, Release, RepoInfo, TagRef, TagWrite, WorkflowInfo,
+    Reaction, Release, RepoInfo, RunState, TagRef, TagWrite, WorkflowInfo,
 };
 use crate::retry::{self, Attempt, Decision, Policy};
 
@@ -61,6 +61,8 @@ pub struct GitHub {
     no_run_details: Cell<bool>,
     /// `GET /repos/{o}/{r}` answers, read once per invocation (planning and preflight share them).
     repos: RefCell<HashMap<String, RepoInfo>>,
+    /// Last answer of each polled run, by URI, with its ETag (for conditional requests).
+    runs: RefCell<HashMap<String, (String, RunState)>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,14 +330,30 @@ impl GitHub {
             waited: Cell::new(Duration::ZERO),
             no_run_details: Cell::new(false),
             repos: RefCell::new(HashMap::new()),
+            runs: RefCell::new(HashMap::new()),
         })
     }
 
     /// One attempt, no retries.
-    fn attempt(&self, method: Method, uri: &str, body: Option<&Value>) -> Result<Answer, String> {
+    fn attempt(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        if_none_match: Option<&str>,
+    ) -> Result<Answer, String> {
         let fut = async {
             let resp = match method {
-                Method::Get => self.client._get(uri).await,
+                Method::Get => {
+                    match if_none_match.and_then(|e| http::HeaderValue::from_str(e).ok()) {
+                        Some(etag) => {
+                            let mut h = http::header::HeaderMap::new();
+                            h.insert(http::header::IF_NONE_MATCH, etag);
+                            self.client._get_with_headers(uri, Some(h)).await
+                        }
+                        None => self.client._get(uri).await,
+                    }
+                }
                 Method::Post => self.client._post(uri, body).await,
                 Method::Patch => self.client._patch(uri, body).await,
             }
@@ -367,11 +385,24 @@ impl GitHub {
         body: Option<&Value>,
         read: bool,
     ) -> Result<Answer, Failure> {
+        self.send_if(method, uri, body, read, None)
+    }
+
+    /// `send` with an `If-None-Match` ETag: GitHub answers 304 (not counted against the rate
+    /// limit) while the resource has not changed.
+    fn send_if(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        read: bool,
+        if_none_match: Option<&str>,
+    ) -> Result<Answer, Failure> {
         let mut number = 0u32;
         loop {
             number += 1;
             let started = Instant::now();
-            let outcome = self.attempt(method, uri, body);
+            let outcome = self.attempt(method, uri, body, if_none_match);
             tracing::debug!(
                 method = method.name(),
                 uri,
@@ -824,7 +855,8 @@ impl Backend for GitHub {
                     ),
                     )
                     .with_detail(e)
-                    .with_help("look at the workflow's runs before running again"))
+                    .with_help("look at the workflow's runs before running again")
+                    .ambiguous())
                 }
                 Err(f) => return Err(self.failure_error(f, &what)),
             };
@@ -837,7 +869,8 @@ impl Backend for GitHub {
                         a.message()
                     ),
                 )
-                .with_help("look at the workflow's runs before running again"));
+                .with_help("look at the workflow's runs before running again")
+                .ambiguous());
             }
             if details
                 && (a.status == 400 || a.status == 422)
@@ -858,10 +891,62 @@ impl Backend for GitHub {
                     run_id: d.workflow_run_id,
                     run_url: d.html_url.or(d.run_url),
                     note: None,
+                    conclusion: None,
                 });
             }
             return Ok(DispatchOutcome::default());
         }
+    }
+
+    fn run_state(&self, repo: &str, run_id: u64) -> Result<RunState> {
+        let uri = format!("{}/actions/runs/{run_id}", Self::repo_path(repo)?);
+        let what = format!("reading workflow run {run_id} in {repo}");
+        let etag = self.runs.borrow().get(&uri).map(|(e, _)| e.clone());
+        let a = self
+            .send_if(Method::Get, &uri, None, true, etag.as_deref())
+            .map_err(|f| self.failure_error(f, &what))?;
+        if a.status == 304 {
+            if let Some((_, state)) = self.runs.borrow().get(&uri) {
+                return Ok(state.clone());
+            }
+        }
+        if !a.ok() {
+            return Err(api_error(&a, repo, &what, None));
+        }
+        let state: RunBody = a.json(&what)?;
+        let state = state.into_state();
+        if let Some(e) = a.header("etag") {
+            self.runs
+                .borrow_mut()
+                .insert(uri, (e.to_string(), state.clone()));
+        }
+        Ok(state)
+    }
+
+    fn dispatch_runs(
+        &self,
+        repo: &str,
+        workflow: &str,
+        git_ref: &str,
+        since: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<RunState>> {
+        let mut uri = format!(
+            "{}/actions/workflows/{}/runs?event=workflow_dispatch&branch={}&per_page=50",
+            Self::repo_path(repo)?,
+            encode_query(workflow),
+            encode_query(git_ref)
+        );
+        if let Some(t) = since {
+            let t = t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ");
+            uri.push_str(&format!("&created=%3E%3D{t}"));
+        }
+        let what = format!("listing runs of {workflow} in {repo}");
+        let list: RunList = self.get(repo, &uri, &what)?;
+        Ok(list
+            .workflow_runs
+            .into_iter()
+            .map(RunBody::into_state)
+            .collect())
     }
 
     fn collaborator(&self, repo: &str, login: &str) -> Result<Option<Collaborator>> {
@@ -913,6 +998,34 @@ impl Backend for GitHub {
             "issues: write",
         )
     }
+}
+
+#[derive(Deserialize)]
+struct RunBody {
+    id: u64,
+    status: Option<String>,
+    conclusion: Option<String>,
+    html_url: Option<String>,
+    display_title: Option<String>,
+    created_at: Option<String>,
+}
+
+impl RunBody {
+    fn into_state(self) -> RunState {
+        RunState {
+            id: self.id,
+            status: self.status.unwrap_or_default(),
+            conclusion: self.conclusion,
+            html_url: self.html_url,
+            display_title: self.display_title.unwrap_or_default(),
+            created_at: self.created_at.as_deref().and_then(parse_date),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RunList {
+    workflow_runs: Vec<RunBody>,
 }
 
 #[derive(Deserialize)]

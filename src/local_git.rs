@@ -331,6 +331,7 @@ impl Backend for LocalGit {
                     "no `command` declared for {}: deploy tag moved, nothing run",
                     request.service
                 )),
+                conclusion: Some("success".to_string()),
                 ..Default::default()
             });
         };
@@ -367,6 +368,7 @@ impl Backend for LocalGit {
         }
         Ok(DispatchOutcome {
             note: Some(format!("ran `{}`", argv.join(" "))),
+            conclusion: Some("success".to_string()),
             ..Default::default()
         })
     }

@@ -30,6 +30,9 @@ fn main() {
             },
         },
         cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        poll_interval: var("ROLLBACK_POLL_INTERVAL")
+            .and_then(|v| humantime::parse_duration(&v).ok())
+            .unwrap_or(std::time::Duration::from_secs(5)),
         vars: std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect(),

@@ -125,6 +125,8 @@ pub struct StepInternal {
     pub depends_on: Vec<String>,
     /// Preflight found that the workflow declares `rollback_id`: the executor sends it (§11.13).
     pub sends_rollback_id: bool,
+    /// … and puts it in its `run-name`, so the run it starts can be matched exactly by title.
+    pub run_name_has_rollback_id: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -807,6 +809,7 @@ fn step_for(
             rerun: r.rerun,
             depends_on: Vec::new(),
             sends_rollback_id: false,
+            run_name_has_rollback_id: false,
         },
     })
 }

@@ -95,8 +95,29 @@ pub struct DispatchRequest {
 pub struct DispatchOutcome {
     pub run_id: Option<u64>,
     pub run_url: Option<String>,
+    /// Set when the redeploy already finished (a local command): its conclusion.
+    pub conclusion: Option<String>,
     /// Something the report should say (for example "no command declared").
     pub note: Option<String>,
+}
+
+/// A workflow run as far as waiting needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunState {
+    pub id: u64,
+    /// `queued`, `in_progress`, `completed`, …
+    pub status: String,
+    /// `success`, `failure`, `cancelled`, … once completed.
+    pub conclusion: Option<String>,
+    pub html_url: Option<String>,
+    pub display_title: String,
+    pub created_at: Option<DateTime<FixedOffset>>,
+}
+
+impl RunState {
+    pub fn completed(&self) -> bool {
+        self.status == "completed"
+    }
 }
 
 /// A collaborator's access to a repository, as the permission API gives it.
@@ -167,6 +188,25 @@ pub trait Backend {
     fn write_tag(&self, write: &TagWrite) -> Result<String>;
 
     fn dispatch(&self, request: &DispatchRequest) -> Result<DispatchOutcome>;
+
+    /// One run's state (for `--wait`).
+    fn run_state(&self, repo: &str, run_id: u64) -> Result<RunState> {
+        let _ = (repo, run_id);
+        Err(unsupported("workflow runs"))
+    }
+
+    /// Recent `workflow_dispatch` runs of a workflow on a ref, newest first, created at or
+    /// after `since` when given: how a run is found when the dispatch answer did not name it.
+    fn dispatch_runs(
+        &self,
+        repo: &str,
+        workflow: &str,
+        git_ref: &str,
+        since: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<RunState>> {
+        let _ = (repo, workflow, git_ref, since);
+        Err(unsupported("workflow runs"))
+    }
 
     /// The user's permission on the repository; `None` when they are not a collaborator.
     fn collaborator(&self, repo: &str, login: &str) -> Result<Option<Collaborator>> {

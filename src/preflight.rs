@@ -109,6 +109,8 @@ fn github(plan: &mut Plan, backend: &dyn Backend, problems: &mut Vec<String>) ->
         let declares =
             workflow::declares(dispatch, ROLLBACK_ID) && !step.inputs.contains_key(ROLLBACK_ID);
         plan.steps[i].internal.sends_rollback_id = declares;
+        plan.steps[i].internal.run_name_has_rollback_id =
+            declares && workflow::run_name_uses_input(&spec, ROLLBACK_ID);
     }
     Ok(())
 }

@@ -42,3 +42,10 @@ fi
 
 step "cargo test"
 cargo test --workspace
+
+# The container runs the release binary the Dockerfile builds (same profile and features; the
+# Dockerfile targets musl, this machine builds for its own target). Drive that binary through the
+# action tests exactly as the runner drives the container.
+step "release binary (as the Dockerfile builds it) through the action tests"
+cargo build --release --locked --bin rollback
+ROLLBACK_BIN="${CARGO_TARGET_DIR:-target}/release/rollback" cargo test --test action_cli

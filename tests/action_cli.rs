@@ -97,6 +97,26 @@ fn binary() -> PathBuf {
 impl World {
     /// Runs `rollback action` with `inputs` (names as in action.yml) and an optional event.
     fn action(&self, event_name: &str, event: Option<&Value>, inputs: &[(&str, &str)]) -> Run {
+        self.run_action(event_name, event, inputs, false)
+    }
+
+    /// The same, with a fast poll for `wait: true`.
+    fn action_with_env(
+        &self,
+        event_name: &str,
+        event: Option<&Value>,
+        inputs: &[(&str, &str)],
+    ) -> Run {
+        self.run_action(event_name, event, inputs, true)
+    }
+
+    fn run_action(
+        &self,
+        event_name: &str,
+        event: Option<&Value>,
+        inputs: &[(&str, &str)],
+        fast_poll: bool,
+    ) -> Run {
         let dir = self.workspace.path();
         let files = tempfile::tempdir().expect("tempdir");
         let output = files.path().join("output");
@@ -144,6 +164,9 @@ impl World {
         }
         for (k, v) in all {
             cmd.env(format!("INPUT_{}", k.to_uppercase()), v);
+        }
+        if fast_poll {
+            cmd.env("ROLLBACK_POLL_INTERVAL", "20ms");
         }
         let out = cmd.output().expect("runs");
         let outputs_text = std::fs::read_to_string(&output).expect("read output");
@@ -467,4 +490,39 @@ fn unknown_service_in_a_comment_is_refused() {
 #[allow(dead_code)]
 fn workspace(w: &World) -> &Path {
     w.workspace.path()
+}
+
+#[test]
+fn wait_input_reports_conclusions_in_outputs_and_edits_one_reply() {
+    let w = world();
+    // Inputs mode: `dispatched` carries each run's id, link and conclusion.
+    let run = w.action_with_env(
+        "workflow_dispatch",
+        None,
+        &[("service", "api"), ("wait", "true"), ("timeout", "2m")],
+    );
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let dispatched: Vec<Value> = serde_json::from_str(&run.outputs["dispatched"]).expect("json");
+    assert_eq!(dispatched.len(), 4);
+    for d in &dispatched {
+        assert_eq!(d["conclusion"], "success", "{d}");
+        assert!(d["run_id"].as_u64().is_some(), "{d}");
+        assert!(d["run_url"].as_str().is_some(), "{d}");
+    }
+    // Comment mode: one reply, edited as the waves finish, not one comment per wave.
+    let w = world();
+    let ev = w.comment_event("/rollback api", "Codertocat", "created", "User");
+    let before = w.gh.comments().len();
+    let run = w.action_with_env("issue_comment", Some(&ev), &[("wait", "true")]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    let replies = w.gh.comments().len() - before;
+    assert_eq!(replies, 1, "{:?}", w.gh.comments());
+    let edits =
+        w.gh.requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.contains("/issues/comments/"))
+            .count();
+    assert!(edits >= 2, "the reply was edited {edits} times");
+    let reply = w.gh.comments().into_iter().last().expect("reply");
+    assert!(reply.body.contains("success"), "{}", reply.body);
 }

@@ -89,7 +89,9 @@ struct Run {
 
 fn binary() -> PathBuf {
     match std::env::var_os("ROLLBACK_BIN") {
-        Some(p) => PathBuf::from(p),
+        // Absolute, since the child runs in the workspace directory.
+        Some(p) => std::fs::canonicalize(&p)
+            .unwrap_or_else(|e| panic!("ROLLBACK_BIN={}: {e}", PathBuf::from(&p).display())),
         None => assert_cmd::cargo::cargo_bin("rollback"),
     }
 }

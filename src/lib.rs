@@ -2,6 +2,12 @@
 //! dependency order. The pure core (manifest, template, version, strategy, graph, plan) computes
 //! the whole plan as a value; `execute` applies it through the `port::Backend` trait.
 
+// Nothing that comes from outside may panic the tool: no unwrap/expect/panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod action;
 pub mod cli;
 pub mod comment;

@@ -93,7 +93,7 @@ pub fn collect(
             sha,
             deployed: deployed_index == Some(i),
             eligible: exclusion.is_none(),
-            reason: exclusion.map(|x| format!("{x:?}")),
+            reason: exclusion.map(|x| x.describe().to_string()),
         });
     }
     Ok(History {

@@ -272,7 +272,7 @@ pub fn graph(manifest: &Manifest, format: GraphFormat) -> String {
                 if s.depends_on.is_empty() {
                     let _ = writeln!(out, "{name}");
                 } else {
-                    let _ = writeln!(out, "{name} <- {}", s.depends_on.join(", "));
+                    let _ = writeln!(out, "{name}: depends on {}", s.depends_on.join(", "));
                 }
             }
         }

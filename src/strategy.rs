@@ -106,7 +106,7 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
-    fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             Exclusion::Draft => "skipped as draft release",
             Exclusion::Prerelease => "skipped as pre-release",

@@ -61,6 +61,8 @@ pub struct GitHub {
     no_run_details: Cell<bool>,
     /// `GET /repos/{o}/{r}` answers, read once per invocation (planning and preflight share them).
     repos: RefCell<HashMap<String, RepoInfo>>,
+    /// Every workflow of a repository, listed once.
+    workflows: RefCell<HashMap<String, Vec<WorkflowInfo>>>,
     /// Last answer of each polled run, by URI, with its ETag (for conditional requests).
     runs: RefCell<HashMap<String, (String, RunState)>>,
 }
@@ -331,6 +333,7 @@ impl GitHub {
             no_run_details: Cell::new(false),
             repos: RefCell::new(HashMap::new()),
             runs: RefCell::new(HashMap::new()),
+            workflows: RefCell::new(HashMap::new()),
         })
     }
 
@@ -526,6 +529,40 @@ impl GitHub {
     fn get_ref(&self, repo: &str, full: &str) -> Result<Option<RefBody>> {
         let uri = format!("{}/git/ref/{}", Self::repo_path(repo)?, encode_path(full));
         self.get_opt(repo, &uri, &format!("reading `{full}` in {repo}"))
+    }
+
+    /// `GET actions/workflows`, every page.
+    fn list_workflows(&self, repo: &str) -> Result<Vec<WorkflowInfo>> {
+        let what = format!("listing the workflows of {repo}");
+        let mut next = Some(format!(
+            "{}/actions/workflows?per_page=100",
+            Self::repo_path(repo)?
+        ));
+        let mut out = Vec::new();
+        let mut pages = 0;
+        while let Some(uri) = next.take() {
+            pages += 1;
+            if pages > 100 {
+                break;
+            }
+            let a = self
+                .send(Method::Get, &uri, None, true)
+                .map_err(|f| self.failure_error(f, &what))?;
+            if a.status == 404 && pages == 1 {
+                return Err(unreachable_repo(repo, &a));
+            }
+            if !a.ok() {
+                return Err(api_error(&a, repo, &what, None));
+            }
+            let page: WorkflowList = a.json(&what)?;
+            out.extend(page.workflows.into_iter().map(|w| WorkflowInfo {
+                id: w.id,
+                path: w.path,
+                state: w.state,
+            }));
+            next = a.next_link();
+        }
+        Ok(out)
     }
 
     /// After a ref write ended without a clear answer, read the ref back (§11.15): did it land?
@@ -738,20 +775,22 @@ impl Backend for GitHub {
     }
 
     fn workflow(&self, repo: &str, workflow: &str) -> Result<Option<WorkflowInfo>> {
-        let uri = format!(
-            "{}/actions/workflows/{}",
-            Self::repo_path(repo)?,
-            encode_query(workflow)
-        );
-        let w: Option<WorkflowBody> = self.get_opt(
-            repo,
-            &uri,
-            &format!("reading workflow {workflow} in {repo}"),
-        )?;
-        Ok(w.map(|w| WorkflowInfo {
-            id: w.id,
-            path: w.path,
-            state: w.state,
+        // One listing per repository serves every workflow of the plan (DESIGN §10).
+        if !self.workflows.borrow().contains_key(repo) {
+            let list = self.list_workflows(repo)?;
+            self.workflows.borrow_mut().insert(repo.to_string(), list);
+        }
+        let by_id: Option<u64> = workflow.parse().ok();
+        Ok(self.workflows.borrow().get(repo).and_then(|list| {
+            list.iter()
+                .find(|w| match by_id {
+                    Some(id) => w.id == id,
+                    None => {
+                        w.path == format!(".github/workflows/{workflow}")
+                            || w.path.rsplit('/').next() == Some(workflow)
+                    }
+                })
+                .cloned()
         }))
     }
 
@@ -1021,6 +1060,11 @@ impl RunBody {
             created_at: self.created_at.as_deref().and_then(parse_date),
         }
     }
+}
+
+#[derive(Deserialize)]
+struct WorkflowList {
+    workflows: Vec<WorkflowBody>,
 }
 
 #[derive(Deserialize)]

@@ -280,6 +280,8 @@ pub struct Reader<'a> {
     default_repo: String,
     releases: HashMap<String, Option<Vec<Release>>>,
     repos: HashMap<String, RepoInfo>,
+    /// Deploy tags read ahead with one listing per repository: name -> ref (None: absent).
+    deploy_tags: HashMap<(String, String), Option<TagRef>>,
 }
 
 impl<'a> Reader<'a> {
@@ -289,6 +291,7 @@ impl<'a> Reader<'a> {
             default_repo: default_repo.to_string(),
             releases: HashMap::new(),
             repos: HashMap::new(),
+            deploy_tags: HashMap::new(),
         }
     }
 
@@ -346,19 +349,55 @@ impl<'a> Reader<'a> {
         Ok((catalog, known))
     }
 
+    /// Reads the deploy tags of several services of one repository with a single listing of
+    /// their common prefix (`deploy/production/`) instead of one read each (DESIGN §10). Only
+    /// when that prefix is a whole path segment, so the listing stays narrow.
+    pub fn read_ahead_deploy_tags(&mut self, repo: &str, names: &[String]) -> Result<()> {
+        if names.len() < 2 {
+            return Ok(());
+        }
+        let mut prefix: &str = &names[0];
+        for n in &names[1..] {
+            let common = prefix
+                .char_indices()
+                .zip(n.chars())
+                .take_while(|((_, a), b)| a == b)
+                .last()
+                .map_or(0, |((i, c), _)| i + c.len_utf8());
+            prefix = &prefix[..common];
+        }
+        let Some(cut) = prefix.rfind('/') else {
+            return Ok(());
+        };
+        let prefix = &prefix[..=cut];
+        let listed = self.backend.list_tags(repo, prefix)?;
+        let mut by_name: HashMap<String, TagRef> =
+            listed.into_iter().map(|t| (t.name.clone(), t)).collect();
+        for n in names {
+            self.deploy_tags
+                .insert((repo.to_string(), n.clone()), by_name.remove(n));
+        }
+        Ok(())
+    }
+
     fn deployed(&self, repo: &str, deploy_tag: &str) -> Result<Option<Deployed>> {
-        let Some(tag) = self.backend.get_tag(repo, deploy_tag)? else {
+        let key = (repo.to_string(), deploy_tag.to_string());
+        let tag = match self.deploy_tags.get(&key) {
+            Some(t) => t.clone(),
+            None => self.backend.get_tag(repo, deploy_tag)?,
+        };
+        let Some(tag) = tag else {
             return Ok(None);
         };
-        let peeled = match tag.peeled {
-            Some(p) => p,
-            None => match tag.kind {
-                crate::port::ObjectKind::Commit => Peeled {
-                    commit: tag.object.clone(),
-                    date: None,
-                    message: None,
-                },
-                crate::port::ObjectKind::Tag => self.backend.peel(repo, &tag)?,
+        // The audit record is the annotated tag's message: peel when the listing lacked it.
+        let peeled = match (tag.peeled.clone(), tag.kind) {
+            (Some(p), crate::port::ObjectKind::Commit) => p,
+            (Some(p), crate::port::ObjectKind::Tag) if p.message.is_some() => p,
+            (_, crate::port::ObjectKind::Tag) => self.backend.peel(repo, &tag)?,
+            (None, crate::port::ObjectKind::Commit) => Peeled {
+                commit: tag.object.clone(),
+                date: None,
+                message: None,
             },
         };
         Ok(Some(Deployed {
@@ -450,6 +489,21 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
     }
     let rules = Rules::of(root, releases_known);
     let deploy_tag = root.deploy_tag.render(&base_values(root, &environment));
+    if request.cascade {
+        // Every deploy tag the plan may read, one listing per repository.
+        let deps = manifest.dependencies();
+        let mut by_repo: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let members = graph::dependents(&deps, &root.name);
+        for s in std::iter::once(root).chain(members.iter().filter_map(|m| manifest.service(m))) {
+            by_repo
+                .entry(reader.repo_of(s))
+                .or_default()
+                .push(s.deploy_tag.render(&base_values(s, &environment)));
+        }
+        for (repo, names) in by_repo {
+            reader.read_ahead_deploy_tags(&repo, &names)?;
+        }
+    }
     let deployed = reader.deployed(&root_repo, &deploy_tag)?;
     let rerun = is_rerun(
         deployed.as_ref().and_then(|d| d.record.as_ref()),

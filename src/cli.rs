@@ -300,6 +300,17 @@ fn request_from(p: &PlanArgs, dry_run: bool, reason: Option<String>, env: &Env) 
         StrategyArg::Steps => "steps",
         StrategyArg::Version => "version",
     });
+    // An empty flag is a mistake (an unset `$VERSION` in a script), never "the default".
+    for (flag, value) in [
+        ("--service", Some(&p.service)),
+        ("--to", p.to.as_ref()),
+        ("--environment", p.environment.as_ref()),
+    ] {
+        if value.is_some_and(|v| v.trim().is_empty()) {
+            return Err(Error::usage(format!("`{flag}` is empty"))
+                .with_help(format!("give `{flag}` a value, or leave the flag out")));
+        }
+    }
     let strategy = Strategy::from_parts(kind, p.steps, p.to.as_deref())?;
     Ok(Request {
         service: p.service.trim().to_string(),
@@ -480,7 +491,20 @@ pub(crate) fn make_plan(
 ) -> Result<Plan> {
     let repo = repo_name(common, env)?;
     let mut reader = Reader::new(backend, &repo);
-    plan::build(m, request, &mut reader)
+    let mut plan = plan::build(m, request, &mut reader)?;
+    if let Some(git) = &common.git {
+        let shown = git.display().to_string();
+        let quoted = if shown
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            shown
+        } else {
+            format!("'{}'", shown.replace('\'', "'\\''"))
+        };
+        plan.backend_flags = format!("--git {quoted}");
+    }
+    Ok(plan)
 }
 
 fn history(
@@ -524,6 +548,22 @@ fn action_command(common: &Common, env: &Env) -> Output {
             .map_err(|e| format!("{p}: {e}"))
             .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{p}: {e}"))),
     };
+    // Outputs that cannot be written would leave later steps reading empty values after a
+    // rollback that did happen: check the file before anything changes.
+    if let Some(path) = var("GITHUB_OUTPUT") {
+        let opened = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        if let Err(e) = opened {
+            let err = Error::usage(format!("cannot write the step outputs to GITHUB_OUTPUT ({path}): {e}"))
+                .with_help("nothing was changed; this runs inside GitHub Actions, where the runner provides that file");
+            return Output {
+                stdout: runner::error_command(Some(err.kind.title()), &err.message),
+                error: Some(err),
+            };
+        }
+    }
     let action_env = crate::action::ActionEnv {
         inputs: runner::Inputs::from_env(&env.vars),
         event_name: var("GITHUB_EVENT_NAME"),

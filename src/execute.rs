@@ -98,6 +98,17 @@ pub fn apply(
             p(plan);
         }
     }
+    // Every step of an applied plan carries its deploy tag's sha before and after (§6.5,
+    // §11.16): a step that never started left it where it was.
+    for step in &mut plan.steps {
+        if step.outcome.is_none() {
+            step.outcome = Some(Outcome {
+                deploy_tag_sha_before: step.internal.deploy_tag_commit.clone(),
+                deploy_tag_sha_after: step.internal.deploy_tag_commit.clone(),
+                ..Default::default()
+            });
+        }
+    }
     match failure {
         None => Ok(()),
         Some(e) if !changed => Err(e),
@@ -113,7 +124,11 @@ pub fn apply(
                 format!("rollback stopped at {failed}: {}", e.message),
             )
             .with_details(e.details)
-            .with_help("the report lists each step as done, failed or not started; re-running the same job completes it"))
+            .with_help(if ctx.run.run_id.is_some() {
+                "the report lists each step as done, failed or not started; re-running this job (same run id) completes the same plan"
+            } else {
+                "the report lists each step as done, failed or not started; without GITHUB_RUN_ID there is no re-run detection, so a plain re-run would go one version further back: fix the cause and redeploy the failed and not-started services by hand (or run both attempts with the same GITHUB_RUN_ID, and the second completes the plan)"
+            }))
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct GitHub {
     no_run_details: Cell<bool>,
     /// `GET /repos/{o}/{r}` answers, read once per invocation (planning and preflight share them).
     repos: RefCell<HashMap<String, RepoInfo>>,
+    /// The API base, for messages.
+    api_url: String,
     /// Every workflow of a repository, listed once.
     workflows: RefCell<HashMap<String, Vec<WorkflowInfo>>>,
     /// Last answer of each polled run, by URI, with its ETag (for conditional requests).
@@ -299,6 +301,20 @@ impl GitHub {
     /// `https://HOST/api/v3` (its path is kept in front of every request).
     pub fn new(api_url: &str, token: &str, options: Options) -> Result<GitHub> {
         let api_url = api_url.trim().trim_end_matches('/');
+        // octocrab panics on a URI without a scheme or host: check it here first.
+        let parsed: Option<http::Uri> = api_url.parse().ok();
+        let usable = parsed.as_ref().is_some_and(|u| {
+            matches!(u.scheme_str(), Some("http") | Some("https"))
+                && u.host().is_some_and(|h| !h.is_empty())
+        });
+        if !usable {
+            return Err(Error::usage(format!(
+                "`{api_url}` is not a GitHub API URL: it needs http:// or https:// and a host"
+            ))
+            .with_help(
+                "set `--api-url` / GITHUB_API_URL to https://api.github.com or https://HOST/api/v3",
+            ));
+        }
         if token.trim().is_empty() {
             return Err(Error::usage(
                 "no GitHub token: pass `--token` or set GITHUB_TOKEN",
@@ -334,6 +350,7 @@ impl GitHub {
             repos: RefCell::new(HashMap::new()),
             runs: RefCell::new(HashMap::new()),
             workflows: RefCell::new(HashMap::new()),
+            api_url: api_url.to_string(),
         })
     }
 
@@ -457,9 +474,12 @@ impl GitHub {
 
     fn failure_error(&self, f: Failure, what: &str) -> Error {
         match f {
-            Failure::NoAnswer(e) => {
-                Error::remote(format!("GitHub did not answer while {what}")).with_detail(e)
-            }
+            Failure::NoAnswer(e) => Error::remote(format!(
+                "GitHub at {} did not answer while {what}",
+                self.api_url
+            ))
+            .with_detail(e)
+            .with_help("check `--api-url` / GITHUB_API_URL and the network, then run again; nothing was changed by this request"),
             Failure::RateLimit { wanted, message } => Error::remote(format!(
                 "GitHub's rate limit stopped the rollback while {what}: it asks to wait {}, more than the {} left of `--max-wait`",
                 humantime::format_duration(wanted),
@@ -1126,6 +1146,23 @@ mod tests {
         );
         let last = r#"<https://api.github.com/repositories/1/releases?page=1>; rel="first", <https://api.github.com/repositories/1/releases?page=4>; rel="prev""#;
         assert_eq!(next_link(last), None);
+    }
+
+    #[test]
+    fn api_urls_without_scheme_or_host_are_usage_errors() {
+        for url in [
+            "127.0.0.1:9",
+            "not-a-url",
+            "",
+            "ftp://example.com",
+            "http://",
+        ] {
+            let e = GitHub::new(url, "t", Options::default())
+                .err()
+                .map(|e| e.kind);
+            assert_eq!(e, Some(Kind::Usage), "{url}");
+        }
+        assert!(GitHub::new("http://127.0.0.1:9/api/v3", "t", Options::default()).is_ok());
     }
 
     #[test]

@@ -125,15 +125,10 @@ impl Backend for LocalGit {
 
     fn repo_info(&self, repo: &str) -> Result<RepoInfo> {
         self.check_repo(repo)?;
+        // A detached HEAD (a CI checkout of a tag, say) has no branch: `HEAD` stands for it.
         let branch = self
             .run(&["symbolic-ref", "--quiet", "--short", "HEAD"])
-            .map_err(|_| {
-                Error::usage(format!(
-                    "{}: HEAD is detached, so there is no default branch for `{{default_branch}}`",
-                    self.path.display()
-                ))
-                .with_help("check out a branch, or set `ref:` in the manifest")
-            })?;
+            .unwrap_or_else(|_| "HEAD".to_string());
         Ok(RepoInfo {
             full_name: self.name.clone(),
             default_branch: branch.trim().to_string(),
@@ -323,6 +318,39 @@ impl Backend for LocalGit {
         Ok(sha.trim().to_string())
     }
 
+    fn check_program(&self, program: &str) -> std::result::Result<(), String> {
+        let executable = |p: &Path| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                p.metadata()
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            }
+            #[cfg(not(unix))]
+            {
+                p.is_file()
+            }
+        };
+        if program.contains('/') {
+            // Relative paths are relative to the repository, where the command runs.
+            let p = self.path.join(program);
+            return if executable(&p) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{program}` is not an executable file (looked at {})",
+                    p.display()
+                ))
+            };
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if std::env::split_paths(&path).any(|d| executable(&d.join(program))) {
+            Ok(())
+        } else {
+            Err(format!("`{program}` is not found on PATH"))
+        }
+    }
+
     fn dispatch(&self, request: &DispatchRequest) -> Result<DispatchOutcome> {
         self.check_repo(&request.repo)?;
         let Some(argv) = request.command.as_ref().filter(|a| !a.is_empty()) else {
@@ -335,31 +363,67 @@ impl Backend for LocalGit {
                 ..Default::default()
             });
         };
-        // Never through a shell: argv as rendered. Its stdout goes to our stderr so that our
-        // stdout stays the report (and `--format json` pipes cleanly).
-        let stdout = std::io::stderr()
-            .lock()
-            .as_fd_stdio()
-            .unwrap_or_else(Stdio::inherit);
-        let status = Command::new(&argv[0])
-            .args(&argv[1..])
+        // Never through a shell: argv as rendered. Its output goes to our stderr, line by
+        // line, so that our stdout stays the report (`--format json` pipes cleanly) and no line
+        // of it can act as a GitHub Actions workflow command.
+        let shown = display_argv(argv);
+        let (program, args) = match argv.split_first() {
+            Some(split) => split,
+            None => return Ok(DispatchOutcome::default()),
+        };
+        let mut child = Command::new(program)
+            .args(args)
             .current_dir(&self.path)
             .stdin(Stdio::null())
-            .stdout(stdout)
-            .status()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| {
                 Error::new(
                     Kind::Apply,
-                    format!("{}: could not start `{}`: {e}", request.service, argv[0]),
+                    format!("{}: could not start `{program}`: {e}", request.service),
                 )
             })?;
+        let relays: Vec<_> = [
+            child
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stream)
+                    .split(b'\n')
+                    .map_while(|l| l.ok())
+                {
+                    let line = String::from_utf8_lossy(&line);
+                    eprintln!(
+                        "{}",
+                        crate::runner::neutralize_line(line.trim_end_matches('\r'))
+                    );
+                }
+            })
+        })
+        .collect();
+        let status = child
+            .wait()
+            .map_err(|e| Error::new(Kind::Apply, format!("{}: `{shown}`: {e}", request.service)))?;
+        for r in relays {
+            let _ = r.join();
+        }
         if !status.success() {
             return Err(Error::new(
                 Kind::Apply,
                 format!(
-                    "{}: command `{}` exited with {}",
+                    "{}: command `{shown}` exited with {}",
                     request.service,
-                    argv.join(" "),
                     status
                         .code()
                         .map_or("a signal".to_string(), |c| format!("status {c}"))
@@ -367,35 +431,42 @@ impl Backend for LocalGit {
             ));
         }
         Ok(DispatchOutcome {
-            note: Some(format!("ran `{}`", argv.join(" "))),
+            note: Some(format!("ran `{shown}`")),
             conclusion: Some("success".to_string()),
             ..Default::default()
         })
     }
 }
 
-/// Stdio that writes to our stderr.
-trait AsFdStdio {
-    fn as_fd_stdio(&self) -> Option<Stdio>;
-}
-
-impl AsFdStdio for std::io::StderrLock<'_> {
-    fn as_fd_stdio(&self) -> Option<Stdio> {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsFd;
-            self.as_fd().try_clone_to_owned().ok().map(Stdio::from)
-        }
-        #[cfg(not(unix))]
-        {
-            None
-        }
-    }
+/// argv as a person would type it: arguments with spaces or quotes single-quoted.
+fn display_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argv_display_quotes_what_needs_it() {
+        let argv: Vec<String> = ["sh", "-c", "echo ::error::x; it's"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(display_argv(&argv), "sh -c 'echo ::error::x; it'\\''s'");
+    }
 
     #[test]
     fn git_dates() {

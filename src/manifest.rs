@@ -148,6 +148,8 @@ pub fn problems_to_error(path: &str, problems: &[Problem]) -> Error {
 
 /// Parses and validates a whole manifest. Every problem found is returned, sorted by line.
 pub fn parse(text: &str, path: &str) -> Result<Manifest, Vec<Problem>> {
+    // Editors on Windows save a byte-order mark; YAML allows one at the start.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut cx = Cx::default();
     let manifest = load(text, &mut cx.problems).and_then(|root| cx.manifest(&root, path));
     let mut problems = cx.problems;
@@ -222,6 +224,8 @@ enum Frame {
         bad: bool,
         path: String,
         entries: Vec<(Node, Node)>,
+        /// Key text -> line of its first occurrence (finds duplicates without a scan).
+        seen: std::collections::HashMap<String, usize>,
         key: Option<Node>,
     },
 }
@@ -337,6 +341,7 @@ fn load(text: &str, problems: &mut Vec<Problem>) -> Option<Node> {
                         bad,
                         path,
                         entries: Vec::new(),
+                        seen: std::collections::HashMap::new(),
                         key: None,
                     }
                 });
@@ -364,7 +369,11 @@ fn load(text: &str, problems: &mut Vec<Problem>) -> Option<Node> {
             }
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
-                path, entries, key, ..
+                path,
+                entries,
+                seen,
+                key,
+                ..
             }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
@@ -373,11 +382,12 @@ fn load(text: &str, problems: &mut Vec<Problem>) -> Option<Node> {
                     if matches!(&node.yaml, Yaml::Scalar { text, plain: true } if text.is_empty()) {
                         node.line = k.line;
                     }
-                    let first = k.text().and_then(|t| {
-                        entries
-                            .iter()
-                            .find(|(e, _)| e.text() == Some(t))
-                            .map(|(e, _)| e.line)
+                    let first = k.text().and_then(|t| match seen.get(t) {
+                        Some(line) => Some(*line),
+                        None => {
+                            seen.insert(t.to_string(), k.line);
+                            None
+                        }
                     });
                     match first {
                         Some(first) => problems.push(Problem::new(

@@ -141,6 +141,9 @@ pub struct Plan {
     /// Things the report should say (not part of the JSON contract).
     #[serde(skip)]
     pub notes: Vec<String>,
+    /// Flags that name the backend (`--git PATH`), repeated in the undo command.
+    #[serde(skip)]
+    pub backend_flags: String,
 }
 
 impl Plan {
@@ -160,8 +163,13 @@ impl Plan {
         if root.action != Action::Rollback || root.status == Status::Skipped {
             return None;
         }
+        let flags = if self.backend_flags.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", self.backend_flags)
+        };
         Some(format!(
-            "rollback apply --service {} --environment {} --to {} --no-cascade",
+            "rollback {flags}apply --service {} --environment {} --to {} --no-cascade",
             root.service, self.environment, from
         ))
     }
@@ -476,6 +484,7 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
         dry_run: request.dry_run,
         steps: Vec::new(),
         notes: Vec::new(),
+        backend_flags: String::new(),
     };
 
     // The root service.

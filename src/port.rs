@@ -189,6 +189,12 @@ pub trait Backend {
 
     fn dispatch(&self, request: &DispatchRequest) -> Result<DispatchOutcome>;
 
+    /// Can `program` (a `command`'s argv[0]) be started? Checked in preflight, before changes.
+    fn check_program(&self, program: &str) -> std::result::Result<(), String> {
+        let _ = program;
+        Ok(())
+    }
+
     /// One run's state (for `--wait`).
     fn run_state(&self, repo: &str, run_id: u64) -> Result<RunState> {
         let _ = (repo, run_id);

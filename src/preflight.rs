@@ -22,11 +22,16 @@ pub fn check(plan: &mut Plan, backend: &dyn Backend) -> Result<()> {
         BackendKind::LocalGit => {
             for step in plan.steps.iter().filter(|s| s.status != Status::Skipped) {
                 if let Some(argv) = &step.command {
-                    if argv.first().is_none_or(|a| a.trim().is_empty()) {
-                        problems.push(format!(
+                    match argv.first().filter(|a| !a.trim().is_empty()) {
+                        None => problems.push(format!(
                             "{}: `command` renders to an empty program name",
                             step.service
-                        ));
+                        )),
+                        Some(program) => {
+                            if let Err(why) = backend.check_program(program) {
+                                problems.push(format!("{}: `command`: {why}", step.service));
+                            }
+                        }
                     }
                 }
             }

@@ -84,7 +84,10 @@ fn table(rows: &[Vec<String>]) -> String {
 
 fn text(plan: &Plan, applied: bool) -> String {
     let mut out = String::new();
-    let mode = if applied {
+    let failed = plan.steps.iter().any(|s| s.status == Status::Failed);
+    let mode = if applied && failed {
+        "stopped, a step failed"
+    } else if applied {
         "applied"
     } else if plan.dry_run {
         "plan (dry run, nothing changed)"
@@ -163,6 +166,15 @@ fn text(plan: &Plan, applied: bool) -> String {
     out
 }
 
+/// A step's outcome; a step that never started left its deploy tag where it was.
+fn outcome_or_unchanged(s: &Step) -> crate::plan::Outcome {
+    s.outcome.clone().unwrap_or_else(|| crate::plan::Outcome {
+        deploy_tag_sha_before: s.internal.deploy_tag_commit.clone(),
+        deploy_tag_sha_after: s.internal.deploy_tag_commit.clone(),
+        ..Default::default()
+    })
+}
+
 /// Escapes text for a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
@@ -227,7 +239,7 @@ fn markdown(plan: &Plan, applied: bool) -> String {
     if applied {
         out.push('\n');
         for s in &plan.steps {
-            let o = s.outcome.clone().unwrap_or_default();
+            let o = outcome_or_unchanged(s);
             let _ = writeln!(
                 out,
                 "- `{}`: `{}` → `{}`{}",

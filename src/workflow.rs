@@ -60,6 +60,8 @@ fn get<'a>(map: &'a yaml_rust2::yaml::Hash, key: &str) -> Option<&'a Yaml> {
 
 /// Parses a workflow file. Errors are one sentence without the file name (the caller adds it).
 pub fn parse(text: &str) -> Result<WorkflowSpec, String> {
+    // Editors on Windows save a byte-order mark; YAML allows one at the start.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
     let root = match docs.first() {
         Some(Yaml::Hash(h)) => h,

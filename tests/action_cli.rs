@@ -528,3 +528,26 @@ fn wait_input_reports_conclusions_in_outputs_and_edits_one_reply() {
     let reply = w.gh.comments().into_iter().last().expect("reply");
     assert!(reply.body.contains("success"), "{}", reply.body);
 }
+
+#[test]
+fn unwritable_output_file_is_exit_2_before_any_change() {
+    let w = world();
+    let dir = w.workspace.path();
+    let out = std::process::Command::new(binary())
+        .arg("action")
+        .env_clear()
+        .current_dir(dir)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GITHUB_WORKSPACE", dir)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_API_URL", w.gh.url())
+        .env("GITHUB_EVENT_NAME", "workflow_dispatch")
+        .env("GITHUB_OUTPUT", "/nonexistent-dir/output")
+        .env("INPUT_TOKEN", "t")
+        .env("INPUT_SERVICE", "api")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GITHUB_OUTPUT"));
+    assert!(w.gh.requests().is_empty());
+}

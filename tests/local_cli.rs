@@ -523,3 +523,201 @@ fn real_rust_analyzer_has_no_version_tags() {
     let e = refused(&repo, &["plan", "--service", "svc"]);
     assert!(e.contains("no version tags found"), "{e}");
 }
+
+// ---- bugs found by trying to break it (each with the input that showed it) ----
+
+#[test]
+fn empty_flags_are_refused_not_read_as_defaults() {
+    let repo = diamond();
+    for args in [
+        &["apply", "--service", "api", "--to", "   "][..],
+        &["apply", "--service", "api", "--to", ""],
+        &["apply", "--service", "api", "--environment", ""],
+        &["apply", "--service", ""],
+    ] {
+        let e = refused(&repo, args);
+        assert!(e.contains("is empty"), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn a_command_that_cannot_start_is_a_preflight_error() {
+    let repo = diamond();
+    repo.manifest(&DIAMOND.replacen(
+        "command: [\"sh\", \"-c\", \"echo {service} {version} >> order.log\"]",
+        "command: [\"/no/such/cmd\"]",
+        1,
+    ));
+    let e = refused(&repo, &["apply", "--service", "api"]);
+    assert!(e.contains("preflight failed: api: `command`"), "{e}");
+    repo.manifest(&DIAMOND.replacen(
+        "command: [\"sh\", \"-c\", \"echo {service} {version} >> order.log\"]",
+        "command: [\"no-such-program-anywhere\"]",
+        1,
+    ));
+    let e = refused(&repo, &["apply", "--service", "api"]);
+    assert!(e.contains("not found on PATH"), "{e}");
+}
+
+#[test]
+fn a_stopped_apply_says_so_and_shows_every_deploy_tag() {
+    let repo = diamond();
+    repo.manifest(&DIAMOND.replacen(
+        "command: [\"sh\", \"-c\", \"echo {service} {version} >> order.log\"]",
+        "command: [\"false\"]",
+        1,
+    ));
+    let web = repo.sha_of("deploy/production/web");
+    let out = rollback()
+        .args(["apply", "--git"])
+        .arg(repo.path())
+        .args(["--service", "api"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("rollback stopped, a step failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "web: deploy/production/web {} -> {}",
+            &web[..12],
+            &web[..12]
+        )),
+        "{text}"
+    );
+    // Without a GitHub run id, "re-run the job" would roll back one further: the help says so.
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("without GITHUB_RUN_ID there is no re-run detection"),
+        "{e}"
+    );
+    // The JSON report of a stopped apply carries every deploy tag's sha before and after.
+    let repo = diamond();
+    repo.manifest(&DIAMOND.replacen(
+        "command: [\"sh\", \"-c\", \"echo {service} {version} >> order.log\"]",
+        "command: [\"false\"]",
+        1,
+    ));
+    let out = rollback()
+        .args(["apply", "--git"])
+        .arg(repo.path())
+        .args(["--service", "api", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out.stdout);
+    for s in report["steps"].as_array().expect("steps") {
+        assert!(s["deploy_tag_sha_before"].is_string(), "{s}");
+        assert!(s["deploy_tag_sha_after"].is_string(), "{s}");
+    }
+}
+
+#[test]
+fn command_output_cannot_act_as_a_workflow_command() {
+    let repo = Repo::new();
+    repo.manifest("services:\n  api:\n    command: [\"sh\", \"-c\", \"echo '::error::from the command'; echo '::add-mask::x' >&2\"]\n");
+    repo.release(&["api/v1.0.0"]);
+    let top = repo.release(&["api/v1.1.0"]);
+    repo.tag("deploy/production/api", &top);
+    let out = rollback()
+        .args(["apply", "--git"])
+        .arg(repo.path())
+        .args(["--service", "api"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error::from the command"),
+        "the output is relayed: {err}"
+    );
+    for l in err
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stdout).lines())
+    {
+        assert!(!l.trim_start().starts_with("::"), "{l:?}");
+    }
+}
+
+#[test]
+fn manifest_with_a_byte_order_mark_is_read() {
+    let repo = versions_repo(&["1.0.0", "1.1.0"]);
+    repo.manifest("\u{feff}services:\n  api: {}\n");
+    let out = rollback()
+        .arg("--git")
+        .arg(repo.path())
+        .arg("validate")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn detached_head_does_not_block_a_plan() {
+    let repo = versions_repo(&["1.0.0", "1.1.0"]);
+    repo.git(&["checkout", "-q", "--detach", "HEAD"]);
+    let plan = plan_json(&repo, &["--service", "api"]);
+    assert_eq!(to_version(&plan), "1.0.0");
+    assert_eq!(plan["steps"][0]["ref"], "HEAD");
+}
+
+#[test]
+fn unreachable_github_is_one_plain_sentence() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("m.yml"), "services:\n  api: {}\n").expect("manifest");
+    let out = rollback()
+        .current_dir(dir.path())
+        .args(["--manifest", "m.yml", "--repo", "o/r", "--max-wait", "2s"])
+        .args([
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--token",
+            "x",
+            "plan",
+            "--service",
+            "api",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !e.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal: {e:?}"
+    );
+    assert!(
+        e.contains("error: GitHub at http://127.0.0.1:9 did not answer"),
+        "{e}"
+    );
+    let out = rollback()
+        .current_dir(dir.path())
+        .args(["--manifest", "m.yml", "--repo", "o/r"])
+        .args([
+            "--api-url",
+            "127.0.0.1:9",
+            "--token",
+            "x",
+            "plan",
+            "--service",
+            "api",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

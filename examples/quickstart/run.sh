@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real rollback, end to end, offline: builds `rollback`, makes a scratch git repository with
-# three services (db <- api <- web), version tags (annotated and lightweight) and deploy tags,
-# then plans and applies a rollback of `api` with the local git backend. No network, no token.
+# three services (db <- api <- web), annotated version tags and lightweight deploy tags, then
+# plans and applies a rollback of `api` with the local git backend. No network, no token.
+# The first build takes a few minutes; later runs start at once.
 #
 #   examples/quickstart/run.sh            # in a new temporary directory
 #   examples/quickstart/run.sh /tmp/demo  # in a directory of your choice (must not exist)
@@ -12,7 +13,7 @@ repo=${1:-$(mktemp -d "${TMPDIR:-/tmp}/rollback-quickstart.XXXXXX")}
 [ -e "$repo/.git" ] && { echo "error: $repo is already a git repository; give a new directory" >&2; exit 2; }
 mkdir -p "$repo"
 
-echo "== building rollback"
+echo "== building rollback (the first build takes a few minutes)"
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin rollback
 rollback="${CARGO_TARGET_DIR:-$root/target}/debug/rollback"
 
@@ -54,7 +55,9 @@ g tag deploy/production/api api/v1.3.0
 g tag deploy/production/web web-v2.2.0
 
 echo "== deploy tags before"
-g for-each-ref --format='%(refname:short) -> %(*objectname:short)%(objectname:short)' refs/tags/deploy/ | sed 's/^/   /'
+for t in db api web; do
+  printf '   deploy/production/%s -> %s\n' "$t" "$(g rev-parse --short "deploy/production/$t^{commit}")"
+done
 
 echo
 echo "== rollback plan --service api"

@@ -70,9 +70,20 @@ impl Backend for Memory {
             can_push: Some(true),
         })
     }
-    fn list_tags(&self, _repo: &str, prefix: &str) -> Result<Vec<TagRef>> {
+    fn list_tags(&self, repo: &str, prefix: &str) -> Result<Vec<TagRef>> {
         // A listing hands over fresh values; cloning them here is part of the cost.
-        Ok(self.tags.get(prefix).cloned().unwrap_or_default())
+        if let Some(tags) = self.tags.get(prefix) {
+            return Ok(tags.clone());
+        }
+        // The deploy tags, listed at once by their common prefix.
+        let mut deploy = Vec::new();
+        for key in self.tags.keys() {
+            let name = format!("deploy/production/{}", key.trim_end_matches("/v"));
+            if name.starts_with(prefix) {
+                deploy.extend(self.get_tag(repo, &name)?);
+            }
+        }
+        Ok(deploy)
     }
     fn get_tag(&self, _repo: &str, name: &str) -> Result<Option<TagRef>> {
         let service = name.rsplit('/').next().unwrap_or("");

@@ -27,5 +27,7 @@ pub mod retry;
 pub mod runner;
 pub mod strategy;
 pub mod template;
+#[cfg(test)]
+mod test_support;
 pub mod version;
 pub mod workflow;

@@ -694,60 +694,7 @@ mod tests {
         assert_ne!(random_token(), random_token());
     }
 
-    /// Deterministic pseudo-random strings over an alphabet of the grammar's own pieces and
-    /// multi-byte characters: nothing may panic.
-    fn odd_inputs() -> Vec<String> {
-        let pieces = [
-            "/rollback",
-            " ",
-            "\n",
-            "\r",
-            "\t",
-            "in",
-            "to",
-            "back",
-            "plan",
-            "help",
-            "api",
-            "1.2.3",
-            "é",
-            "ａ",
-            "\u{feff}",
-            "::",
-            "##[",
-            "<<",
-            "=",
-            "${{",
-            "}}",
-            "inputs.",
-            "rollback_id",
-            ":",
-            "-",
-            "[",
-            "]",
-            "{",
-            "}",
-            "0",
-            "`",
-            "$(",
-            "EOF",
-            "\u{1F680}",
-        ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        (0..3000)
-            .map(|_| {
-                let mut s = String::new();
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                for k in 0..(seed % 12) {
-                    let idx = ((seed >> (k * 5)) as usize) % pieces.len();
-                    s.push_str(pieces[idx]);
-                }
-                s
-            })
-            .collect()
-    }
+    use crate::test_support::odd_inputs;
 
     #[test]
     fn never_panics_and_always_round_trips() {

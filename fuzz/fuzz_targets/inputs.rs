@@ -17,7 +17,11 @@ fuzz_target!(|data: &str| {
         vars.insert(k.to_string(), v.to_string());
     }
     let inputs = Inputs::from_env(&vars);
-    for n in names.iter().map(String::as_str).chain(["dry-run", "steps", "timeout", "strategy"]) {
+    for n in names
+        .iter()
+        .map(String::as_str)
+        .chain(["dry-run", "steps", "timeout", "strategy"])
+    {
         if let Some(v) = inputs.get(n) {
             assert!(!v.is_empty());
             assert_eq!(v, v.trim());

@@ -10,7 +10,11 @@ fuzz_target!(|value: &str| {
     let parsed = parse_output_file(&text).expect("our own output must parse");
     assert_eq!(parsed.get("plan").map(String::as_str), Some(value));
 
-    let two = format!("{}{}", format_output("a", value), format_output("b", "x\ny"));
+    let two = format!(
+        "{}{}",
+        format_output("a", value),
+        format_output("b", "x\ny")
+    );
     let parsed = parse_output_file(&two).expect("appended outputs must parse");
     assert_eq!(parsed.get("a").map(String::as_str), Some(value));
     assert_eq!(parsed.get("b").map(String::as_str), Some("x\ny"));

@@ -8,7 +8,9 @@ use rollback::template::Template;
 use rollback::version::TagPattern;
 
 fuzz_target!(|data: &str| {
-    let (template, name) = data.split_once('\n').unwrap_or(("{service}/v{version}", data));
+    let (template, name) = data
+        .split_once('\n')
+        .unwrap_or(("{service}/v{version}", data));
     let Ok(template) = Template::parse(template) else {
         return;
     };

@@ -1,6 +1,6 @@
 //! Template source and tag name from one input: the first line is the template, the rest the
-//! tag name. Matching never panics, and a match renders back to a name that matches again with
-//! the same version.
+//! tag name. Matching never panics; a match is exactly the rendering of its version (or that
+//! with the `v` the template allows), and rendering then matching gives the version back.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,7 +18,14 @@ fuzz_target!(|data: &str| {
         return;
     };
     if let Some(m) = pattern.matches(name) {
-        let again = pattern.matches(&pattern.render(&m.version));
+        let rendered = pattern.render(&m.version);
+        if m.canonical {
+            assert_eq!(rendered, name);
+        } else {
+            let (prefix, rest) = rendered.split_at(pattern.prefix().len());
+            assert!(name == format!("{prefix}v{rest}") || name == format!("{prefix}V{rest}"));
+        }
+        let again = pattern.matches(&rendered);
         assert_eq!(again.map(|a| a.version), Some(m.version));
     }
 });

@@ -173,6 +173,26 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `--to` reads an exact version with or without `v`; anything with surrounding space or a
+    /// missing part is not one.
+    #[test]
+    fn to_version_reads_back(v in version(), junk in prop_oneof![Just(" "), Just(".0"), Just("vv")]) {
+        let rollback_version = rollback::version::parse_version;
+        prop_assert_eq!(rollback_version(&v.to_string()), Some(v.clone()));
+        prop_assert_eq!(rollback_version(&format!("v{v}")), Some(v.clone()));
+        prop_assert_eq!(rollback_version(&format!("V{v}")), Some(v.clone()));
+        let core = format!("{}.{}.{}", v.major, v.minor, v.patch);
+        if junk == "vv" {
+            prop_assert_eq!(rollback_version(&format!("vv{v}")), None);
+        } else if junk == ".0" {
+            prop_assert_eq!(rollback_version(&format!("{}.{}", v.major, v.minor)), None);
+        } else {
+            prop_assert_eq!(rollback_version(&format!(" {core}")), None);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // SemVer precedence against a reference written from SemVer 2.0 §11
 

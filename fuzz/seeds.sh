@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the seed corpus in fuzz/corpus/<target>/ from ../shared/real-tags/*.tsv, the comment
 # bodies of ../shared/github-events/issue_comment*.json and hand-written seeds (DESIGN §2, §7).
-# Deterministic: the same inputs give the same files. Usage: fuzz/seeds.sh [SHARED_DIR]
+# Deterministic: the same inputs give the same files.
+# Usage: fuzz/seeds.sh [SHARED_DIR]   (default $ROLLBACK_SHARED_DIR, else ../shared beside the checkout)
 set -euo pipefail
 cd "$(dirname "$0")"
-shared="${1:-../../shared}"
+shared="${1:-${ROLLBACK_SHARED_DIR:-../../shared}}"
 [ -d "$shared/real-tags" ] || shared="/work/shared"
 out=corpus
 rm -rf "$out"

@@ -79,18 +79,29 @@ pub fn run(common: &Common, env: &Env, action: &ActionEnv) -> Outcome {
 }
 
 /// `Common` with the action's inputs applied (`token`, `manifest`, `max-wait`).
-fn common_from(common: &Common, inputs: &Inputs) -> Common {
+fn common_from(common: &Common, inputs: &Inputs) -> Result<Common> {
     let mut c = common.clone();
     if let Some(t) = inputs.get("token") {
         c.token = Some(t.to_string());
     }
     if let Some(m) = inputs.get("manifest") {
+        // Relative to the workspace, and inside it.
+        let p = std::path::Path::new(m);
+        let escapes = p.is_absolute()
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir));
+        if escapes {
+            return Err(Error::usage(format!(
+                "input `manifest` must be a path inside the workspace, got `{m}`"
+            ))
+            .with_help("give it relative to the repository root, e.g. `.github/rollback.yml`"));
+        }
         c.manifest = Some(m.into());
     }
     if let Some(w) = inputs.get("max-wait") {
         c.max_wait = Some(w.to_string());
     }
-    c
+    Ok(c)
 }
 
 /// Every input is checked before anything runs, used or not: a typo in `wait` must not
@@ -132,8 +143,8 @@ fn inputs_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcome
         actor: env.github_actor.clone(),
         run: env.run.clone(),
     };
-    let common = common_from(common, inputs);
-    let backend = cli::open_backend(&common, env)?;
+    let common = common_from(common, inputs)?;
+    let backend = cli::open_backend(&common, env).map_err(rename_flags)?;
     let result = rollback(
         &common,
         env,
@@ -151,9 +162,17 @@ fn rename_flags(mut e: Error) -> Error {
     let fix = |s: &str| {
         s.replace("`--steps N`", "input `steps`")
             .replace("`--steps`", "input `steps`")
+            .replace("`--steps ", "`steps: ")
             .replace("`--to VERSION`", "input `to`")
             .replace("`--to`", "input `to`")
+            .replace("`--to ", "`to: ")
             .replace("`--strategy ", "`strategy: ")
+            .replace(
+                "pass `--token` or set GITHUB_TOKEN",
+                "set the `token` input",
+            )
+            .replace("`--max-wait`", "input `max-wait`")
+            .replace("`--timeout`", "input `timeout`")
     };
     e.message = fix(&e.message);
     e.help = e.help.map(|h| fix(&h));
@@ -323,7 +342,13 @@ fn comment_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcom
     out.output("triggered", "true");
 
     // From here on the comment is a request: every refusal is answered in the thread.
-    let mut common = common_from(common, &action.inputs);
+    let mut common = match common_from(common, &action.inputs) {
+        Ok(c) => c,
+        Err(e) => {
+            out.error = Some(e);
+            return;
+        }
+    };
     let mut env = env.clone();
     if env.github_repository.is_none() {
         env.github_repository = ev.repo.clone();
@@ -335,7 +360,7 @@ fn comment_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcom
     let backend = match cli::open_backend(&common, &env) {
         Ok(b) => b,
         Err(e) => {
-            out.error = Some(e);
+            out.error = Some(rename_flags(e));
             return;
         }
     };
@@ -383,12 +408,23 @@ fn comment_mode(common: &Common, env: &Env, action: &ActionEnv, out: &mut Outcom
         }
         Err(e) => {
             let msg = format!(
-                "could not verify @{}'s permission on {repo}, so the command was not run",
-                ev.login
+                "could not verify @{}'s permission on {repo}, so the command was not run: {}",
+                ev.login, e.message
             );
             thread.react(Reaction::ThumbsDown, out);
-            thread.reply(&format!(":warning: {msg}: {}", e.message), out);
-            out.error = Some(Error::new(Kind::Permission, msg).with_detail(e.message));
+            thread.reply(&format!(":warning: {msg}"), out);
+            // Not reaching GitHub is a backend error, not a refusal.
+            let kind = if e.kind == Kind::Remote {
+                Kind::Remote
+            } else {
+                Kind::Permission
+            };
+            out.error = Some(
+                Error::new(kind, msg).with_details(e.details).with_help(
+                    e.help
+                        .unwrap_or_else(|| "run the command again once GitHub answers".into()),
+                ),
+            );
             return;
         }
     }

@@ -352,6 +352,8 @@ pub(crate) fn repo_name(common: &Common, env: &Env) -> Result<String> {
 }
 
 pub(crate) fn open_backend(common: &Common, env: &Env) -> Result<Box<dyn Backend>> {
+    // Checked whatever the backend, so a typo never waits for the one that reads it.
+    parse_max_wait(common.max_wait.as_deref())?;
     let repo = repo_name(common, env)?;
     match &common.git {
         Some(path) => {
@@ -473,13 +475,33 @@ pub(crate) fn load_manifest(
         .map_err(|problems| manifest::problems_to_error(&shown, &problems))
 }
 
+/// The largest manifest read; real ones are a few KiB.
+const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
+
 fn read_manifest_file(p: &Path) -> Result<String> {
-    std::fs::read_to_string(p).map_err(|e| {
+    use std::io::Read;
+    let fail = |why: String| {
         Error::new(
             Kind::Manifest,
-            format!("cannot read manifest {}: {e}", p.display()),
+            format!("cannot read manifest {}: {why}", p.display()),
         )
-    })
+    };
+    let meta = std::fs::metadata(p).map_err(|e| fail(e.to_string()))?;
+    // A FIFO or a device (`/dev/zero`) would block or never end.
+    if !meta.is_file() {
+        return Err(fail("it is not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MANIFEST_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MANIFEST_LIMIT {
+        return Err(fail(format!(
+            "it is larger than {} MiB",
+            MANIFEST_LIMIT / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| fail(format!("it is not UTF-8 text ({e})")))
 }
 
 pub(crate) fn make_plan(

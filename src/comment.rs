@@ -278,7 +278,7 @@ fn reason(rest: &str) -> Option<String> {
 
 /// Bots' comments are ignored: a user of type `Bot`, or a login ending in `[bot]` (§11.17).
 pub fn is_bot(login: &str, user_type: &str) -> bool {
-    user_type.eq_ignore_ascii_case("bot") || login.ends_with("[bot]")
+    user_type.eq_ignore_ascii_case("bot") || login.to_ascii_lowercase().ends_with("[bot]")
 }
 
 /// The grammar as Markdown, for the reply to `/rollback help` and to invalid commands.
@@ -552,6 +552,7 @@ mod tests {
         assert!(is_bot("x", "Bot"));
         assert!(!is_bot("octo-deployer", "User"));
         assert!(!is_bot("bot", "User"));
+        assert!(is_bot("Foo[BOT]", "User"));
     }
 
     #[test]

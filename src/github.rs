@@ -450,15 +450,21 @@ impl GitHub {
                     return outcome.map_err(Failure::NoAnswer);
                 }
                 Decision::Retry(wait) => {
-                    tracing::warn!(
-                        "{} {uri}: {}; trying again in {}",
-                        method.name(),
-                        match &outcome {
-                            Ok(a) => format!("GitHub answered {}", a.status),
-                            Err(e) => e.clone(),
-                        },
-                        humantime::format_duration(wait)
-                    );
+                    let what = match &outcome {
+                        Ok(a) => format!("GitHub answered {}", a.status),
+                        Err(e) => e.clone(),
+                    };
+                    let wait_text = humantime::format_duration(wait);
+                    // A rate-limit wait can be long: say so. A quick retry is only `--verbose`
+                    // detail, so that an error, if it comes, is the first line on stderr.
+                    if matches!(kind, Attempt::RateLimited { .. }) {
+                        tracing::warn!("{} {uri}: {what}; waiting {wait_text}", method.name());
+                    } else {
+                        tracing::info!(
+                            "{} {uri}: {what}; trying again in {wait_text}",
+                            method.name()
+                        );
+                    }
                     std::thread::sleep(wait);
                     self.waited.set(self.waited.get() + wait);
                 }

@@ -308,6 +308,10 @@ impl Backend for LocalGit {
             .wait_with_output()
             .map_err(|e| Error::new(Kind::Apply, format!("git tag: {e}")))?;
         if !out.status.success() {
+            // git keeps the message of a failed `tag -F -` in the repository: not ours to leave.
+            if let Ok(dir) = self.run(&["rev-parse", "--absolute-git-dir"]) {
+                let _ = std::fs::remove_file(Path::new(dir.trim()).join("TAG_EDITMSG"));
+            }
             return Err(Error::new(
                 Kind::Apply,
                 format!("could not move deploy tag `{}`", write.name),

@@ -776,7 +776,7 @@ impl Cx {
             .filter(|e| name_problem(e).is_none())
             .collect();
         let mut reported: BTreeSet<String> = BTreeSet::new();
-        let mut deploy_tags: BTreeMap<(Option<String>, String), String> = BTreeMap::new();
+        let mut deploy_tags: BTreeMap<(Option<String>, String), (String, String)> = BTreeMap::new();
         for (name, svc) in &out {
             if name_problem(name).is_some() {
                 continue;
@@ -792,23 +792,96 @@ impl Cx {
                 let deploy = svc.deploy_tag.render(&values);
                 let slot = (svc.repo.clone(), deploy.clone());
                 match deploy_tags.get(&slot) {
-                    Some(other) if !reported.contains(&origin[1].key) => {
+                    Some((other, other_env)) if !reported.contains(&origin[1].key) => {
                         reported.insert(origin[1].key.clone());
                         let key = origin[1].key.clone();
                         let line = origin[1].line;
+                        let place = if other_env == env.as_str() {
+                            format!("in {env}")
+                        } else {
+                            format!("(`{other}` in {other_env}, `{name}` in {env})")
+                        };
                         self.add(
                             &key,
                             line,
                             format!(
-                                "services `{other}` and `{name}` would share the deploy tag `{}` in {env}; put `{{service}}` in it",
+                                "services `{other}` and `{name}` would share the deploy tag `{}` {place}; put `{{service}}` and `{{environment}}` in it",
                                 show(&deploy)
                             ),
                         );
                     }
                     Some(_) => {}
                     None => {
-                        deploy_tags.insert(slot, name.clone());
+                        deploy_tags.insert(slot, (name.clone(), env.to_string()));
                     }
+                }
+            }
+        }
+
+        // A deploy tag must be no version tag (moving it would rewrite a release) and no
+        // path-prefix of another deploy tag (git cannot store `a` and `a/x` side by side).
+        // (repository, literal prefix) -> the services whose version tags start with it.
+        type Patterns =
+            BTreeMap<(Option<String>, String), Vec<(String, crate::version::TagPattern)>>;
+        let mut patterns: Patterns = BTreeMap::new();
+        for (name, svc) in &out {
+            for env in &valid_envs {
+                if let Some(p) = crate::version::TagPattern::new(&svc.tag, name, env) {
+                    patterns
+                        .entry((svc.repo.clone(), p.prefix().to_string()))
+                        .or_default()
+                        .push((name.clone(), p));
+                }
+            }
+        }
+        let mut clashes: Vec<(String, String)> = Vec::new();
+        for ((repo, deploy), (name, _)) in &deploy_tags {
+            if deploy.starts_with('-') {
+                clashes.push((
+                    name.clone(),
+                    format!(
+                        "renders to `{}`, and a tag name may not start with `-`",
+                        show(deploy)
+                    ),
+                ));
+                continue;
+            }
+            // Only patterns whose literal prefix starts the name can match it.
+            let hit = deploy
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([deploy.len()])
+                .find_map(|cut| {
+                    let key = (repo.clone(), deploy[..cut].to_string());
+                    patterns
+                        .get(&key)
+                        .and_then(|ps| ps.iter().find(|(_, p)| p.matches(deploy).is_some()))
+                        .map(|(owner, _)| owner.clone())
+                });
+            if let Some(owner) = hit {
+                clashes.push((name.clone(), format!(
+                    "renders to `{}`, which is also a version tag of `{owner}`: moving it would rewrite that release",
+                    show(deploy)
+                )));
+            }
+            let below = format!("{deploy}/");
+            if let Some(((_, inner), (other, _))) = deploy_tags
+                .range((repo.clone(), below.clone())..)
+                .next()
+                .filter(|((r, n), _)| r == repo && n.starts_with(&below))
+            {
+                clashes.push((name.clone(), format!(
+                    "renders to `{}`, and `{other}`'s deploy tag `{}` lies below it; git cannot store both",
+                    show(deploy),
+                    show(inner)
+                )));
+            }
+        }
+        for (name, message) in clashes {
+            if let Some(origin) = origins.get(&name) {
+                let key = origin[1].key.clone();
+                if reported.insert(key.clone()) {
+                    self.add(&key, origin[1].line, message);
                 }
             }
         }

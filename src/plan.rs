@@ -156,22 +156,43 @@ impl Plan {
         self.steps.len() == 1 && self.steps[0].status == Status::Skipped
     }
 
-    /// The command that undoes this rollback (DESIGN §6.5), when there is one.
-    pub fn undo_command(&self) -> Option<String> {
-        let root = self.root()?;
-        let from = root.from.as_ref()?.version.as_ref()?;
-        if root.action != Action::Rollback || root.status == Status::Skipped {
-            return None;
-        }
+    /// What undoes this rollback (DESIGN §6.5): one line per deploy tag it moves (or moved),
+    /// in plan order — a command where the old position had a version, else what to do by hand.
+    pub fn undo(&self) -> Vec<String> {
         let flags = if self.backend_flags.is_empty() {
             String::new()
         } else {
             format!("{} ", self.backend_flags)
         };
-        Some(format!(
-            "rollback {flags}apply --service {} --environment {} --to {} --no-cascade",
-            root.service, self.environment, from
-        ))
+        self.steps
+            .iter()
+            .filter(|s| s.action == Action::Rollback)
+            .filter(|s| match s.status {
+                Status::Planned | Status::Done => true,
+                // A failed step may have moved its tag before its redeploy failed.
+                Status::Failed => s
+                    .outcome
+                    .as_ref()
+                    .is_some_and(|o| o.deploy_tag_sha_after != o.deploy_tag_sha_before),
+                Status::Skipped | Status::NotStarted => false,
+            })
+            .map(|s| match &s.from {
+                Some(VersionRef {
+                    version: Some(v), ..
+                }) => format!(
+                    "rollback {flags}apply --service {} --environment {} --to {v} --no-cascade",
+                    s.service, self.environment
+                ),
+                Some(VersionRef { sha, .. }) => format!(
+                    "point the deploy tag `{}` back at {sha} (no version tag stands there)",
+                    s.deploy_tag
+                ),
+                None => format!(
+                    "delete the deploy tag `{}` (it did not exist before)",
+                    s.deploy_tag
+                ),
+            })
+            .collect()
     }
 
     pub fn json_line(&self) -> String {
@@ -233,7 +254,12 @@ impl AuditRecord {
         } else {
             from_version.as_str()
         };
-        let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+        // One line of text: control characters (newlines included) become spaces.
+        let one_line = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
         let lines = [
             ("run-id", request_run.run_id.clone().unwrap_or_default()),
             (
@@ -642,7 +668,7 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
         ));
         return Ok(plan);
     }
-    if roll_forward {
+    if roll_forward && request.cascade {
         plan.notes.push(format!(
             "{} moves forward; its dependents are redeployed, not moved",
             root.name

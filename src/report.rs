@@ -152,15 +152,16 @@ fn text(plan: &Plan, applied: bool) -> String {
     for n in &plan.notes {
         let _ = writeln!(out, "note: {n}");
     }
-    if let Some(undo) = plan.undo_command() {
-        let _ = writeln!(out, "\nto undo: {undo}");
-    } else if let Some(root) = plan.root() {
-        if root.from.is_none() && root.status != Status::Skipped {
-            let _ = writeln!(
-                out,
-                "\nto undo: the deploy tag `{}` did not exist before; delete it",
-                root.deploy_tag
-            );
+    let undo = plan.undo();
+    if !undo.is_empty() {
+        let label = if applied {
+            "to undo"
+        } else {
+            "to undo it once applied"
+        };
+        let _ = writeln!(out, "\n{label}:");
+        for u in undo {
+            let _ = writeln!(out, "  {u}");
         }
     }
     out
@@ -221,18 +222,16 @@ fn markdown(plan: &Plan, applied: bool) -> String {
         );
     }
     out.push_str("\n```mermaid\ngraph LR\n");
-    for s in &plan.steps {
-        let _ = writeln!(
-            out,
-            "  {}[\"{} {}\"]",
-            node_id(&s.service),
-            s.service,
-            action_text(s)
-        );
+    // Ids by position: names like `a.b`, `a-b` and `end` are not all valid Mermaid ids.
+    let ids: Vec<&str> = plan.steps.iter().map(|s| s.service.as_str()).collect();
+    for (i, s) in plan.steps.iter().enumerate() {
+        let _ = writeln!(out, "  n{i}[\"{} {}\"]", s.service, action_text(s));
     }
-    for s in &plan.steps {
+    for (i, s) in plan.steps.iter().enumerate() {
         for d in &s.internal.depends_on {
-            let _ = writeln!(out, "  {} --> {}", node_id(d), node_id(&s.service));
+            if let Some(j) = ids.iter().position(|x| x == d) {
+                let _ = writeln!(out, "  n{j} --> n{i}");
+            }
         }
     }
     out.push_str("```\n");
@@ -256,17 +255,16 @@ fn markdown(plan: &Plan, applied: bool) -> String {
     for n in &plan.notes {
         let _ = writeln!(out, "\n> {}", cell(n));
     }
-    if let Some(undo) = plan.undo_command() {
-        let _ = writeln!(out, "\nTo undo:\n\n```\n{undo}\n```");
+    let undo = plan.undo();
+    if !undo.is_empty() {
+        let label = if applied {
+            "To undo"
+        } else {
+            "To undo it once applied"
+        };
+        let _ = writeln!(out, "\n{label}:\n\n```\n{}\n```", undo.join("\n"));
     }
     out
-}
-
-/// Mermaid and DOT ids: service names may hold `.` and `-`.
-fn node_id(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,11 +287,17 @@ pub fn graph(manifest: &Manifest, format: GraphFormat) -> String {
             }
         }
         GraphFormat::Mermaid => {
+            // Ids by position: names like `a.b`, `a-b` and `end` are not all valid Mermaid ids.
             out.push_str("graph LR\n");
-            for (name, s) in &manifest.services {
-                let _ = writeln!(out, "  {}[\"{name}\"]", node_id(name));
+            let names: Vec<&String> = manifest.services.keys().collect();
+            for (i, name) in names.iter().enumerate() {
+                let _ = writeln!(out, "  n{i}[\"{name}\"]");
+            }
+            for (i, s) in manifest.services.values().enumerate() {
                 for d in &s.depends_on {
-                    let _ = writeln!(out, "  {} --> {}", node_id(d), node_id(name));
+                    if let Some(j) = names.iter().position(|n| *n == d) {
+                        let _ = writeln!(out, "  n{j} --> n{i}");
+                    }
                 }
             }
         }

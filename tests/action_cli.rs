@@ -257,7 +257,13 @@ fn dry_run_input_plans_only() {
         run.summary
     );
     assert!(run.summary.contains("```mermaid"), "{}", run.summary);
-    assert!(run.summary.contains("api --> worker"), "{}", run.summary);
+    // api (n0) --> worker (n2): the ids are positions in the plan.
+    assert!(
+        run.summary.contains("n0[\"api rollback\"]"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains("n0 --> n2"), "{}", run.summary);
 }
 
 #[test]

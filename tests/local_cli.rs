@@ -433,7 +433,7 @@ fn graph_formats() {
     let repo = diamond();
     for (f, needle) in [
         ("text", "web"),
-        ("mermaid", "api --> worker"),
+        ("mermaid", "n1 --> n3"),
         ("dot", "\"api\" -> \"worker\""),
     ] {
         let out = rollback()
@@ -720,4 +720,84 @@ fn unreachable_github_is_one_plain_sentence() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn deploy_tags_that_git_or_a_release_would_suffer_are_refused() {
+    let repo = versions_repo(&["1.0.0", "1.1.0"]);
+    let cases = [
+        ("services:\n  api:\n    deploy-tag: \"api/v1.1.0\"\n", "also a version tag of `api`"),
+        ("services:\n  api:\n    deploy-tag: \"-x/{service}\"\n", "may not start with `-`"),
+        (
+            "services:\n  api:\n    deploy-tag: \"deploy/a\"\n  web:\n    deploy-tag: \"deploy/a/x\"\n",
+            "git cannot store both",
+        ),
+        (
+            "environments: [production, staging]\nservices:\n  api:\n    deploy-tag: \"deploy/{environment}/a\"\n  web:\n    deploy-tag: \"deploy/staging/a\"\n",
+            "(`api` in staging, `web` in production)",
+        ),
+    ];
+    for (yaml, needle) in cases {
+        repo.manifest(yaml);
+        let e = refused(&repo, &["apply", "--service", "api"]);
+        assert!(e.contains(needle), "{yaml}: expected {needle:?} in {e}");
+    }
+}
+
+#[test]
+fn undo_lists_every_moved_deploy_tag() {
+    let repo = Repo::new();
+    repo.manifest("services:\n  api: {}\n  web:\n    depends-on: [api]\n    cascade: rollback\n");
+    repo.release(&["api/v1.0.0", "web/v1.0.0"]);
+    let top = repo.release(&["api/v1.1.0", "web/v1.1.0"]);
+    repo.tag("deploy/production/api", &top);
+    repo.tag("deploy/production/web", &top);
+    let out = rollback()
+        .args(["apply", "--git"])
+        .arg(repo.path())
+        .args(["--service", "api"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("apply --service api --environment production --to 1.1.0 --no-cascade"),
+        "{text}"
+    );
+    assert!(
+        text.contains("apply --service web --environment production --to 1.1.0 --no-cascade"),
+        "{text}"
+    );
+    assert_eq!(
+        repo.sha_of("deploy/production/web"),
+        repo.sha_of("web/v1.0.0")
+    );
+}
+
+#[test]
+fn manifest_that_is_not_a_regular_file_or_too_large_is_refused() {
+    let repo = versions_repo(&["1.0.0", "1.1.0"]);
+    let out = rollback()
+        .arg("--git")
+        .arg(repo.path())
+        .args(["--manifest", "/dev/zero", "validate"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    let big = repo.write("big.yml", &"# padding\n".repeat(500_000));
+    let out = rollback()
+        .arg("--git")
+        .arg(repo.path())
+        .arg("--manifest")
+        .arg(&big)
+        .arg("validate")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than"));
 }

@@ -167,15 +167,21 @@ fn mutating(fake: &FakeGitHub) -> Vec<String> {
         .collect()
 }
 
-// ---- the cases of issue 3 ----
-
-#[test]
-fn annotated_tags_are_peeled_and_the_deploy_tag_moves_to_the_target_commit() {
+/// One service `api` with versions 1.0.0–1.2.0 (annotated), deployed at 1.2.0, and its workflow.
+fn one_service() -> (World, Vec<String>) {
     let w = World::new("services:\n  api: {}\n");
     w.fake
         .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
     let c = w.versions(REPO, "api", 3);
     w.deploy(REPO, "api", &c[2]);
+    (w, c)
+}
+
+// ---- the cases of issue 3 ----
+
+#[test]
+fn annotated_tags_are_peeled_and_the_deploy_tag_moves_to_the_target_commit() {
+    let (w, c) = one_service();
 
     let plan = w.run(&["apply", "--service", "api"], &[]).ok();
     let api = step(&plan, "api");
@@ -345,11 +351,7 @@ fn preflight_refuses_a_workflow_that_does_not_exist() {
 
 #[test]
 fn one_502_on_the_tag_read_is_retried_and_the_rollback_completes() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, c) = one_service();
     w.fake.inject(
         Fault::new(502)
             .method("GET")
@@ -362,11 +364,7 @@ fn one_502_on_the_tag_read_is_retried_and_the_rollback_completes() {
 
 #[test]
 fn a_secondary_rate_limit_with_retry_after_is_waited_out() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, _) = one_service();
     // On the dispatch itself: a refusal for rate limiting proves nothing ran, so it is re-sent.
     w.fake.inject(
         Fault::new(403)
@@ -435,11 +433,7 @@ fn diamond_third_dispatch_500_stops_without_resending() {
 
 #[test]
 fn a_read_only_token_is_refused_naming_contents_write_and_nothing_moves() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, c) = one_service();
     w.fake.add_read_only_token("read-only");
     let r = w.run_as("read-only", &["apply", "--service", "api"], &[]);
     assert_eq!(r.code, Some(2), "{r:?}");
@@ -459,11 +453,7 @@ fn a_read_only_token_is_refused_naming_contents_write_and_nothing_moves() {
 
 #[test]
 fn push_false_is_a_preflight_error_with_zero_mutating_requests() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, _) = one_service();
     w.fake
         .set_repo_permissions(REPO, false, false, false, false, true);
     let r = w.run(&["apply", "--service", "api"], &[]);
@@ -475,11 +465,7 @@ fn push_false_is_a_preflight_error_with_zero_mutating_requests() {
 
 #[test]
 fn a_refused_dispatch_names_actions_write() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, _) = one_service();
     w.fake.inject(
         Fault::new(403)
             .method("POST")
@@ -539,11 +525,7 @@ fn the_same_run_id_twice_goes_back_once_and_two_run_ids_go_back_twice() {
 
 #[test]
 fn an_ambiguous_ref_write_is_read_back_not_resent() {
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, c) = one_service();
     // The ref moves, but the answer is a 502.
     w.fake.inject(
         Fault::new(502)
@@ -558,11 +540,7 @@ fn an_ambiguous_ref_write_is_read_back_not_resent() {
     assert_eq!(w.fake.dispatches().len(), 1);
 
     // The ref does not move and the answer is a 502: the step fails, nothing is dispatched.
-    let w = World::new("services:\n  api: {}\n");
-    w.fake
-        .add_workflow(REPO, "deploy.yml", "active", DEPLOY_YML);
-    let c = w.versions(REPO, "api", 3);
-    w.deploy(REPO, "api", &c[2]);
+    let (w, c) = one_service();
     w.fake.inject(
         Fault::new(502)
             .method("PATCH")

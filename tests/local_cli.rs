@@ -27,6 +27,16 @@ fn to_version(plan: &serde_json::Value) -> String {
         .to_string()
 }
 
+/// `rollback apply --git <repo> ARGS`.
+fn apply(repo: &Repo, args: &[&str]) -> std::process::Output {
+    rollback()
+        .args(["apply", "--git"])
+        .arg(repo.path())
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
 /// Runs and expects exit 2 with nothing changed; returns stderr.
 fn refused(repo: &Repo, args: &[&str]) -> String {
     let before = repo.refs();
@@ -206,12 +216,10 @@ fn diamond_waves_in_plan() {
 fn apply_moves_deploy_tag_to_peeled_commit_and_runs_commands_in_order() {
     let repo = diamond();
     let before_api = repo.sha_of("deploy/production/api");
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api", "--format", "json", "--reason", "500s"])
-        .output()
-        .expect("runs");
+    let out = apply(
+        &repo,
+        &["--service", "api", "--format", "json", "--reason", "500s"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -241,12 +249,7 @@ fn failing_command_stops_the_plan_with_exit_1() {
         "  admin:\n    depends-on: [api]\n    command: [\"false\"]",
     );
     repo.manifest(&m);
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api", "--format", "json"])
-        .output()
-        .expect("runs");
+    let out = apply(&repo, &["--service", "api", "--format", "json"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -272,12 +275,10 @@ fn failing_command_stops_the_plan_with_exit_1() {
 #[test]
 fn already_there_is_exit_0_and_skipped() {
     let repo = versions_repo(&["1.0.0", "1.1.0"]);
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api", "--to", "1.1.0", "--format", "json"])
-        .output()
-        .expect("runs");
+    let out = apply(
+        &repo,
+        &["--service", "api", "--to", "1.1.0", "--format", "json"],
+    );
     assert!(out.status.success());
     let plan = json(&out.stdout);
     assert_eq!(plan["steps"][0]["status"], "skipped");
@@ -568,12 +569,7 @@ fn a_stopped_apply_says_so_and_shows_every_deploy_tag() {
         1,
     ));
     let web = repo.sha_of("deploy/production/web");
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api"])
-        .output()
-        .expect("runs");
+    let out = apply(&repo, &["--service", "api"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -601,12 +597,7 @@ fn a_stopped_apply_says_so_and_shows_every_deploy_tag() {
         "command: [\"false\"]",
         1,
     ));
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api", "--format", "json"])
-        .output()
-        .expect("runs");
+    let out = apply(&repo, &["--service", "api", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out.stdout);
     for s in report["steps"].as_array().expect("steps") {
@@ -622,12 +613,7 @@ fn command_output_cannot_act_as_a_workflow_command() {
     repo.release(&["api/v1.0.0"]);
     let top = repo.release(&["api/v1.1.0"]);
     repo.tag("deploy/production/api", &top);
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api"])
-        .output()
-        .expect("runs");
+    let out = apply(&repo, &["--service", "api"]);
     assert!(
         out.status.success(),
         "{}",
@@ -752,12 +738,7 @@ fn undo_lists_every_moved_deploy_tag() {
     let top = repo.release(&["api/v1.1.0", "web/v1.1.0"]);
     repo.tag("deploy/production/api", &top);
     repo.tag("deploy/production/web", &top);
-    let out = rollback()
-        .args(["apply", "--git"])
-        .arg(repo.path())
-        .args(["--service", "api"])
-        .output()
-        .expect("runs");
+    let out = apply(&repo, &["--service", "api"]);
     assert!(
         out.status.success(),
         "{}",

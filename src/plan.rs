@@ -524,11 +524,16 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
     }
     let rules = Rules::of(root, releases_known);
     let deploy_tag = root.deploy_tag.render(&base_values(root, &environment));
+    // The dependents the plan may cascade to, computed once.
+    let deps = manifest.dependencies();
+    let members: Vec<&str> = if request.cascade {
+        graph::dependents(&deps, &root.name)
+    } else {
+        Vec::new()
+    };
     if request.cascade {
         // Every deploy tag the plan may read, one listing per repository.
-        let deps = manifest.dependencies();
         let mut by_repo: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let members = graph::dependents(&deps, &root.name);
         for s in std::iter::once(root).chain(members.iter().filter_map(|m| manifest.service(m))) {
             by_repo
                 .entry(reader.repo_of(s))
@@ -635,13 +640,11 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
         _ => false,
     };
     let root_date = if request.cascade && !same && !roll_forward {
-        let needs_date = graph::dependents(&manifest.dependencies(), &root.name)
-            .iter()
-            .any(|d| {
-                manifest
-                    .service(d)
-                    .is_some_and(|s| s.cascade == Cascade::Rollback)
-            });
+        let needs_date = members.iter().any(|d| {
+            manifest
+                .service(d)
+                .is_some_and(|s| s.cascade == Cascade::Rollback)
+        });
         if needs_date {
             Some(catalog.date(target)?)
         } else {
@@ -679,8 +682,6 @@ pub fn build(manifest: &Manifest, request: &Request, reader: &mut Reader<'_>) ->
     }
 
     // Dependents, in waves.
-    let deps = manifest.dependencies();
-    let members = graph::dependents(&deps, &root.name);
     let mut problems = Vec::new();
     for (name, wave) in graph::waves(&deps, &root.name, &members) {
         if wave == 0 {
